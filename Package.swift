@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The C kernels are built with -O3 in every configuration because debug-build
+// physics would make the tests minutes slower, and with -ffp-contract=off so
+// that no path fuses multiply-add: the AVX-512, AVX2 and baseline clones then
+// round identically and a run is bit-identical on any x86-64 machine.
+let kernelFlags: [CSetting] = [
+    .unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"])
+]
+
+let package = Package(
+    name: "Galaxy",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "galaxy", targets: ["galaxy"]),
+        .library(name: "GalaxyServer", targets: ["GalaxyServer"]),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .target(
+            name: "CPhysicsKernels",
+            path: "Sources/CPhysicsKernels",
+            cSettings: kernelFlags,
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .target(
+            name: "GalaxyServer",
+            dependencies: ["CPhysicsKernels", "COpenBLAS"],
+            path: "Sources/GalaxyServer"
+        ),
+        .executableTarget(
+            name: "galaxy",
+            dependencies: ["GalaxyServer"],
+            path: "Sources/galaxy"
+        ),
+        .executableTarget(
+            name: "GalaxyBench",
+            dependencies: ["GalaxyServer", "CPhysicsKernels"],
+            path: "Benchmarks/GalaxyBench"
+        ),
+        .testTarget(
+            name: "GalaxyServerTests",
+            dependencies: ["GalaxyServer", "CPhysicsKernels", "COpenBLAS"],
+            path: "Tests/GalaxyServerTests",
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,6 @@
+/* Umbrella header of the Galaxy physics kernels. */
+#include "gk_kepler.h"
+#include "gk_nbody.h"
+#include "gk_ships.h"
+#include "gk_simd.h"
+#include "gk_status.h"

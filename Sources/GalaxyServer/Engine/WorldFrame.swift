@@ -1,0 +1,27 @@
+/// An immutable copy of the world after a tick, handed to the gateway, the snapshot writer and tests.
+/// Positions are ICRF barycentric (m), velocities m/s, game time TDB seconds since the catalog epoch.
+public struct WorldFrame: Sendable {
+    public struct Body: Sendable, Equatable {
+        public var name: String
+        public var position: SIMD3<Double>
+        public var velocity: SIMD3<Double>
+    }
+
+    public var tick: UInt64
+    public var gameTimeSeconds: Double
+    public var bodies: [Body]
+    public var ships: [ShipSnapshot]
+    public var events: [ShipEvent]
+    public var status: EngineStatus
+}
+
+extension World {
+    func frame(events: [ShipEvent], status: EngineStatus) -> WorldFrame {
+        let bodyFrames = (0..<bodies.count).map { i in
+            WorldFrame.Body(name: bodies.names[i], position: bodies.position(i), velocity: bodies.velocity(i))
+        }
+        return WorldFrame(
+            tick: tick, gameTimeSeconds: elapsedSeconds, bodies: bodyFrames, ships: allShips(), events: events,
+            status: status)
+    }
+}

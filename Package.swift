@@ -6,7 +6,7 @@ import PackageDescription
 // that no path fuses multiply-add: the AVX-512, AVX2 and baseline clones then
 // round identically and a run is bit-identical on any x86-64 machine.
 let kernelFlags: [CSetting] = [
-    .unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"])
+    .unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-psabi"])
 ]
 
 let package = Package(

@@ -115,6 +115,10 @@ static void attitude_one(gk_ships *s, int32_t i, const gk_body_trace *t, double 
     double rate[3] = {s->rate_x[i], s->rate_y[i], s->rate_z[i]};
     double aim[3];
     int has_aim = aim_direction(s, i, t, aim);
+    if (!has_aim && rate[0] == 0.0 && rate[1] == 0.0 && rate[2] == 0.0 && s->cmd_rate_x[i] == 0.0 &&
+        s->cmd_rate_y[i] == 0.0 && s->cmd_rate_z[i] == 0.0) {
+        return; /* holding still: nothing turns */
+    }
     int32_t steps = (int32_t)fmin(ATTITUDE_MAX_SUBSTEPS, ceil(dt_s / ATTITUDE_STEP_S));
     double h = dt_s / steps;
     double max_rate = s->max_rate_rad_s[i], max_dw = s->max_accel_rad_s2[i] * h;

@@ -15,6 +15,7 @@ static void add_relativity(gk_bodies *b) {
     if (!(mu > 0.0)) {
         return;
     }
+    double mu_over_c2 = mu / C2;
     double react_x = 0.0, react_y = 0.0, react_z = 0.0;
     for (int32_t i = 0; i < b->count; i++) {
         if (i == s) {
@@ -22,12 +23,12 @@ static void add_relativity(gk_bodies *b) {
         }
         double rx = b->x[i] - b->x[s], ry = b->y[i] - b->y[s], rz = b->z[i] - b->z[s];
         double ux = b->vx[i] - b->vx[s], uy = b->vy[i] - b->vy[s], uz = b->vz[i] - b->vz[s];
-        double r2 = rx * rx + ry * ry + rz * rz;
-        double r = sqrt(r2);
+        double r = sqrt(rx * rx + ry * ry + rz * rz);
+        double inv_r = 1.0 / r;
         double u2 = ux * ux + uy * uy + uz * uz;
         double ru = rx * ux + ry * uy + rz * uz;
-        double k = mu / (C2 * r2 * r);
-        double radial = k * (4.0 * mu / r - u2);
+        double k = mu_over_c2 * inv_r * inv_r * inv_r;
+        double radial = k * (4.0 * mu * inv_r - u2);
         double along = k * 4.0 * ru;
         double gx = radial * rx + along * ux, gy = radial * ry + along * uy, gz = radial * rz + along * uz;
         b->ax[i] += gx;

@@ -279,6 +279,9 @@ int gk_ships_advance(gk_ships *s, int32_t begin, int32_t end, const gk_body_cons
     return GK_OK;
 }
 
+static int32_t strongest_pull(const gk_ships *s, int32_t i, const gk_body_constants *b, const double *bx,
+                              const double *by, const double *bz);
+
 void gk_ships_select_primary(gk_ships *s, int32_t begin, int32_t end, const gk_body_constants *b,
                              const gk_body_trace *t) {
     int32_t n = t->stride;
@@ -287,22 +290,33 @@ void gk_ships_select_primary(gk_ships *s, int32_t begin, int32_t end, const gk_b
         if (s->flags[i] & GK_SHIP_CRASHED) {
             continue; /* stays attached to the body it hit */
         }
-        int32_t best = -1, strongest = 0;
-        double best_influence = INFINITY, strongest_pull = -1.0;
+        int32_t best = -1;
+        double best_influence = INFINITY;
         for (int32_t j = 0; j < b->count; j++) {
             double dx = s->pos_x[i] - bx[j], dy = s->pos_y[i] - by[j], dz = s->pos_z[i] - bz[j];
-            double d2 = dx * dx + dy * dy + dz * dz;
             double influence = b->influence_m[j];
-            if (d2 < influence * influence && (best < 0 || influence < best_influence)) {
+            if (dx * dx + dy * dy + dz * dz < influence * influence && (best < 0 || influence < best_influence)) {
                 best = j;
                 best_influence = influence;
             }
-            double pull = b->gm[j] / d2;
-            if (pull > strongest_pull) {
-                strongest_pull = pull;
-                strongest = j;
-            }
         }
-        s->primary[i] = best >= 0 ? best : strongest;
+        s->primary[i] = best >= 0 ? best : strongest_pull(s, i, b, bx, by, bz);
     }
+}
+
+/* Fallback when no sphere of influence contains the ship (no body has an
+ * unbounded one): the body pulling hardest. */
+static int32_t strongest_pull(const gk_ships *s, int32_t i, const gk_body_constants *b, const double *bx,
+                              const double *by, const double *bz) {
+    int32_t strongest = 0;
+    double strongest_pull = -1.0;
+    for (int32_t j = 0; j < b->count; j++) {
+        double dx = s->pos_x[i] - bx[j], dy = s->pos_y[i] - by[j], dz = s->pos_z[i] - bz[j];
+        double pull = b->gm[j] / (dx * dx + dy * dy + dz * dz);
+        if (pull > strongest_pull) {
+            strongest_pull = pull;
+            strongest = j;
+        }
+    }
+    return strongest;
 }

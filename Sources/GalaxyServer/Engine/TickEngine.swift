@@ -14,7 +14,7 @@ public final class TickEngine: @unchecked Sendable {
     private let world: World
     let configuration: EngineConfiguration
     private let clock: any TickClock
-    private let metrics: MetricsRegistry
+    private let metrics: EngineMetrics
     private let logger: Logger
     private let queue: CommandQueue
     private let state: Mutex<EngineStatus>
@@ -34,7 +34,7 @@ public final class TickEngine: @unchecked Sendable {
         self.world = world
         self.configuration = configuration
         self.clock = clock
-        self.metrics = metrics
+        self.metrics = EngineMetrics(registry: metrics)
         self.logger = logger
         queue = CommandQueue(capacity: configuration.commandQueueCapacity)
         var status = EngineStatus()
@@ -43,7 +43,6 @@ public final class TickEngine: @unchecked Sendable {
         status.tick = world.tick
         status.gameTimeSeconds = world.elapsedSeconds
         state = Mutex(status)
-        EngineMetrics.register(in: metrics)
     }
 
     public var status: EngineStatus { state.withLock { $0 } }
@@ -53,7 +52,7 @@ public final class TickEngine: @unchecked Sendable {
         do {
             try queue.enqueue(command)
         } catch {
-            metrics.increment(EngineMetrics.queueRejected)
+            metrics.countQueueFull()
             throw error
         }
     }
@@ -116,12 +115,7 @@ public final class TickEngine: @unchecked Sendable {
             s.ticksBehind = behind
             s.skippedTicks += UInt64(behind)
         }
-        metrics.set(EngineMetrics.ticksBehind, Double(behind))
-        if behind > 0 {
-            metrics.increment(EngineMetrics.skipped, by: Double(behind))
-            return now
-        }
-        return next
+        return behind > 0 ? now : next
     }
 
     /// Runs one tick now. Public for tests that drive the engine without its thread.
@@ -150,8 +144,8 @@ public final class TickEngine: @unchecked Sendable {
             for handler in handlers { handler(frame) }
         }
         let total = clock.now() - started
-        EngineMetrics.record(
-            metrics, step: stepTimings, total: total, status: status, ships: world.shipCount, applied: applied,
+        metrics.record(
+            step: stepTimings, total: total, status: status, ships: world.shipCount, applied: applied,
             queued: queue.depth)
     }
 
@@ -173,7 +167,6 @@ public final class TickEngine: @unchecked Sendable {
                 let wasDegraded = s.degraded
                 s.degraded = true
                 s.effectiveWarp = max(1, s.effectiveWarp / 2)
-                metrics.increment(EngineMetrics.overruns)
                 if !wasDegraded || overrunLog.admit(now: started) != nil {
                     logger.warning(
                         "tick overran its interval; degraded, warp lowered",

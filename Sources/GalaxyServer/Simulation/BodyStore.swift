@@ -3,10 +3,10 @@ import CPhysicsKernels
 
 /// The massive bodies as the kernels see them: structure of arrays padded to whole SIMD lane blocks,
 /// positions (m) and velocities (m/s) in ICRF barycentric coordinates at the world's current time.
-final class BodyStore {
-    let count: Int
-    let stride: Int
-    let names: [String]
+package final class BodyStore {
+    package let count: Int
+    package let stride: Int
+    package let names: [String]
     let parents: [Int?]
     private let columns: ColumnBuffer<Double>
     let relativitySource: Int32
@@ -15,7 +15,7 @@ final class BodyStore {
         case x, y, z, vx, vy, vz, gm, ax, ay, az, radius, influence
     }
 
-    init(catalog: SolarSystemCatalog) {
+    package init(catalog: SolarSystemCatalog) {
         count = catalog.bodies.count
         stride = Int(gk_padded_count(Int32(count)))
         names = catalog.bodies.map(\.name)
@@ -32,13 +32,13 @@ final class BodyStore {
 
     private subscript(column: Column) -> UnsafeMutablePointer<Double> { columns.column(column.rawValue) }
 
-    var gm: UnsafeMutablePointer<Double> { self[.gm] }
-    var radius: UnsafeMutablePointer<Double> { self[.radius] }
+    package var gm: UnsafeMutablePointer<Double> { self[.gm] }
+    package var radius: UnsafeMutablePointer<Double> { self[.radius] }
 
-    func position(_ i: Int) -> SIMD3<Double> { SIMD3(self[.x][i], self[.y][i], self[.z][i]) }
-    func velocity(_ i: Int) -> SIMD3<Double> { SIMD3(self[.vx][i], self[.vy][i], self[.vz][i]) }
+    package func position(_ i: Int) -> SIMD3<Double> { SIMD3(self[.x][i], self[.y][i], self[.z][i]) }
+    package func velocity(_ i: Int) -> SIMD3<Double> { SIMD3(self[.vx][i], self[.vy][i], self[.vz][i]) }
 
-    func setState(_ i: Int, position: SIMD3<Double>, velocity: SIMD3<Double>) {
+    package func setState(_ i: Int, position: SIMD3<Double>, velocity: SIMD3<Double>) {
         self[.x][i] = position.x
         self[.y][i] = position.y
         self[.z][i] = position.z
@@ -47,7 +47,7 @@ final class BodyStore {
         self[.vz][i] = velocity.z
     }
 
-    func index(named name: String) -> Int? { names.firstIndex(of: name) }
+    package func index(named name: String) -> Int? { names.firstIndex(of: name) }
 
     /// Sets each body's sphere of influence, the radius inside which it is a ship's primary:
     /// Laplace's d·(m/M)^(2/5) about its parent, but at least twice its own radius so that ships near a
@@ -64,23 +64,23 @@ final class BodyStore {
         }
     }
 
-    var influence: UnsafeMutablePointer<Double> { self[.influence] }
+    package var influence: UnsafeMutablePointer<Double> { self[.influence] }
 
-    func kernelBodies() -> gk_bodies {
+    package func kernelBodies() -> gk_bodies {
         gk_bodies(
             count: Int32(count), stride: Int32(stride), x: self[.x], y: self[.y], z: self[.z], vx: self[.vx],
             vy: self[.vy], vz: self[.vz], gm: UnsafePointer(self[.gm]), ax: self[.ax], ay: self[.ay], az: self[.az],
             relativity_source: relativitySource)
     }
 
-    func kernelConstants() -> gk_body_constants {
+    package func kernelConstants() -> gk_body_constants {
         gk_body_constants(
             count: Int32(count), stride: Int32(stride), gm: UnsafePointer(self[.gm]),
             radius_m: UnsafePointer(self[.radius]), influence_m: UnsafePointer(self[.influence]))
     }
 
     /// Newtonian energy of the bodies times G (m⁵/s⁴), for conservation checks.
-    func energy() -> Double {
+    package func energy() -> Double {
         var bodies = kernelBodies()
         return gk_nbody_energy(&bodies)
     }

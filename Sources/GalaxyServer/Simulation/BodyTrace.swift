@@ -1,14 +1,14 @@
 import CPhysicsKernels
 
 /// Storage for the body states recorded during one tick, read by the ship kernels (see gk_body_trace).
-final class BodyTrace {
+package final class BodyTrace {
     private(set) var capacity: Int
     let stride: Int
     private var boundary: UnsafeMutablePointer<Double>
     private var midpoint: UnsafeMutablePointer<Double>
-    var kernel: gk_body_trace
+    package var kernel: gk_body_trace
 
-    init(stride: Int, capacity: Int = 16) {
+    package init(stride: Int, capacity: Int = 16) {
         self.stride = stride
         self.capacity = capacity
         boundary = .allocate(capacity: (capacity + 1) * 6 * stride)
@@ -23,7 +23,7 @@ final class BodyTrace {
         midpoint.deallocate()
     }
 
-    func reserve(substeps: Int) {
+    package func reserve(substeps: Int) {
         guard substeps > capacity else { return }
         boundary.deallocate()
         midpoint.deallocate()

@@ -69,7 +69,7 @@ final class ShipStore {
         self[.rcsIsp][i] = design.rcsIspSeconds
         mode[i] = AttitudeMode.hold.kernelValue
         self.primary[i] = Int32(primary)
-        flags[i] = design.fuelKg > 0 ? 0 : UInt32(GK_SHIP_OUT_OF_FUEL)
+        flags[i] = design.fuelKg > 0 || kind == .station ? 0 : UInt32(GK_SHIP_OUT_OF_FUEL)
         events[i] = 0
         return i
     }

@@ -91,6 +91,7 @@ public final class World {
         guard count > 0 else { return (0, 0) }
         let job = ShipJob(ships: ships.kernelShips(), constants: bodies.kernelConstants(), trace: trace.kernel)
         let chunks = count >= 512 ? min(workerCount * 4, count / 128) : 1
+        if chunks == 1 { return job.run(begin: 0, end: Int32(count), seconds: seconds) }
         let timing = TimingAccumulator()
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in

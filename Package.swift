@@ -24,11 +24,23 @@ let package = Package(
             cSettings: kernelFlags,
             linkerSettings: [.linkedLibrary("m")]
         ),
+        .systemLibrary(
+            name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .target(
+            name: "CGateway",
+            path: "Sources/CGateway",
+            cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"])],
+            linkerSettings: [.linkedLibrary("websockets")]
+        ),
         .target(
             name: "GalaxyServer",
-            dependencies: ["CPhysicsKernels", "COpenBLAS"],
+            dependencies: ["CPhysicsKernels", "COpenBLAS", "CSQLite", "CPostgres", "CGateway", "CSodium"],
             path: "Sources/GalaxyServer"
         ),
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .executableTarget(
             name: "galaxy",
             dependencies: ["GalaxyServer"],

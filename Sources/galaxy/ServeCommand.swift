@@ -6,39 +6,62 @@ enum ServeCommand {
     static let help = """
         Usage: galaxy serve [options]
 
-        Starts the tick engine on the standard solar system with its stations and runs until SIGINT or
-        SIGTERM, then stops after the current tick and exits 0.
+        Runs the game server: the tick engine on the standard solar system, the HTTP API and WebSocket
+        gateway, and world snapshots. With no options it stores everything in SQLite under ./galaxy-data
+        and listens on port 8080. SIGINT or SIGTERM stops it: no new connections, close frames to every
+        client, a final snapshot, exit 0.
 
         Options (environment variable in brackets):
-          --tick-rate HZ    ticks per wall-clock second (default 1) [GALAXY_TICK_RATE]
-          --warp W          game seconds per wall-clock second, 1 to 100000 (default 1) [GALAXY_WARP]
-          --ships N         add N generated ships at start, for load testing (default 0) [GALAXY_SHIPS]
-          --log-level L     trace, debug, info, warning or error (default info) [GALAXY_LOG_LEVEL]
+          --port N                 TCP port (default 8080) [GALAXY_PORT]
+          --bind ADDRESS           address to listen on (default all interfaces) [GALAXY_BIND]
+          --data-dir DIR           directory of the SQLite store (default ./galaxy-data) [GALAXY_DATA_DIR]
+          --database URL           postgres://user:pass@host:port/db to use PostgreSQL instead [GALAXY_DATABASE_URL]
+          --snapshot-interval S    seconds between world snapshots (default 60) [GALAXY_SNAPSHOT_INTERVAL]
+          --web-root DIR           static files served at / (default ./Web) [GALAXY_WEB_ROOT]
+          --tick-rate HZ           ticks per wall-clock second (default 1) [GALAXY_TICK_RATE]
+          --warp W                 game seconds per wall-clock second, 1 to 100000 (default 1) [GALAXY_WARP]
+          --ships N                generated ships added to a new world, for load testing (default 0) [GALAXY_SHIPS]
+          --log-level L            trace, debug, info, warning or error (default info) [GALAXY_LOG_LEVEL]
         """
 
     static func run(_ raw: ArraySlice<String>) throws {
-        let args = try Arguments(raw, allowed: ["tick-rate", "warp", "ships", "log-level"])
+        let args = try Arguments(
+            raw,
+            allowed: [
+                "port", "bind", "data-dir", "database", "snapshot-interval", "web-root", "tick-rate", "warp", "ships",
+                "log-level",
+            ])
         if args.help {
             print(help)
             return
         }
         let logger = try makeLogger(args, label: "galaxy")
-        var configuration = EngineConfiguration()
-        configuration.tickRateHz = try args.double("tick-rate", environment: "GALAXY_TICK_RATE") ?? 1
-        configuration.warp = try args.double("warp", environment: "GALAXY_WARP") ?? 1
-        let shipCount = try args.int("ships", environment: "GALAXY_SHIPS") ?? 0
-        guard shipCount >= 0 else { throw UsageError("--ships must be >= 0, got \(shipCount)") }
-
-        let world = World(catalog: try SolarSystemCatalog.standard())
-        try world.addStandardStations()
-        if shipCount > 0 { try world.addGeneratedShips(shipCount) }
-        let engine = try TickEngine(world: world, configuration: configuration, logger: logger.with("component", "engine"))
-        logger.info(
-            "galaxy starting", [("bodies", world.bodyNames.count), ("ships", world.shipCount), ("epoch", world.catalog.epoch.isoTDB)])
-        engine.start()
+        let configuration = try makeConfiguration(args)
+        let app = try ServerApp(configuration: configuration, logger: logger)
+        try app.start()
+        logger.info("galaxy serving", [("port", app.port), ("data_dir", configuration.dataDirectory)])
         waitForTermination(logger: logger)
-        engine.stop()
-        logger.info("galaxy stopped", [("tick", engine.status.tick)])
+        app.stop()
+    }
+
+    static func makeConfiguration(_ args: Arguments) throws -> ServerConfiguration {
+        var c = ServerConfiguration()
+        c.engine.tickRateHz = try args.double("tick-rate", environment: "GALAXY_TICK_RATE") ?? 1
+        c.engine.warp = try args.double("warp", environment: "GALAXY_WARP") ?? 1
+        c.generatedShips = try args.int("ships", environment: "GALAXY_SHIPS") ?? 0
+        guard c.generatedShips >= 0 else { throw UsageError("--ships must be >= 0, got \(c.generatedShips)") }
+        c.gateway.port = try args.int("port", environment: "GALAXY_PORT") ?? 8080
+        guard (0...65535).contains(c.gateway.port) else { throw UsageError("--port must be within 0...65535, got \(c.gateway.port)") }
+        c.gateway.bindAddress = args.string("bind", environment: "GALAXY_BIND")
+        c.gateway.webRoot = args.string("web-root", environment: "GALAXY_WEB_ROOT") ?? "Web"
+        c.dataDirectory = args.string("data-dir", environment: "GALAXY_DATA_DIR") ?? "galaxy-data"
+        c.databaseURL = args.string("database", environment: "GALAXY_DATABASE_URL")
+        c.snapshotIntervalSeconds = try args.double("snapshot-interval", environment: "GALAXY_SNAPSHOT_INTERVAL") ?? 60
+        guard c.snapshotIntervalSeconds > 0 else {
+            throw UsageError("--snapshot-interval must be > 0 seconds, got \(c.snapshotIntervalSeconds)")
+        }
+        try c.engine.validate()
+        return c
     }
 
     static func makeLogger(_ args: Arguments, label: String) throws -> Logger {

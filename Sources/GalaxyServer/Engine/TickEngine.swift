@@ -20,6 +20,7 @@ public final class TickEngine: @unchecked Sendable {
     private let state: Mutex<EngineStatus>
     private let frameHandlers = Mutex<[@Sendable (WorldFrame) -> Void]>([])
     private let eventHandlers = Mutex<[@Sendable ([ShipEvent]) -> Void]>([])
+    private let periodicTasks = Mutex<[(every: UInt64, task: @Sendable (World) -> Void)]>([])
     private let running = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let overrunLog = RateLimiter(interval: 10)
@@ -65,6 +66,17 @@ public final class TickEngine: @unchecked Sendable {
     /// Calls `handler` on the tick thread with each tick's ship events, when there are any.
     public func onEvents(_ handler: @escaping @Sendable ([ShipEvent]) -> Void) {
         eventHandlers.withLock { $0.append(handler) }
+    }
+
+    /// Runs `task` on the tick thread after every `ticks`-th tick (by tick number), with the world.
+    public func every(ticks: UInt64, _ task: @escaping @Sendable (World) -> Void) {
+        periodicTasks.withLock { $0.append((max(1, ticks), task)) }
+    }
+
+    /// Runs `body` with the world while the engine thread is not running (before start, after stop).
+    public func withStoppedWorld<T>(_ body: (World) throws -> T) throws -> T {
+        precondition(!running.load(ordering: .acquiring), "withStoppedWorld called while the engine runs")
+        return try body(world)
     }
 
     public func start() {
@@ -142,6 +154,9 @@ public final class TickEngine: @unchecked Sendable {
         if !handlers.isEmpty {
             let frame = world.frame(events: events, status: status)
             for handler in handlers { handler(frame) }
+        }
+        for (every, task) in periodicTasks.withLock({ $0 }) where world.tick % every == 0 && !status.paused {
+            task(world)
         }
         let total = clock.now() - started
         metrics.record(

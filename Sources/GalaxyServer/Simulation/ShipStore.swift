@@ -21,6 +21,8 @@ final class ShipStore {
     private(set) var ids: [ShipID] = []
     private(set) var names: [String] = []
     private(set) var kinds: [ShipKind] = []
+    /// Owning player of each ship; nil for stations and unowned ships.
+    var owners: [PlayerID?] = []
     /// Target of each ship in target mode, resolved to a position before every tick.
     var targets: [AttitudeTarget?] = []
     private var indexByID: [ShipID: Int] = [:]
@@ -43,7 +45,7 @@ final class ShipStore {
     @discardableResult
     func append(
         id: ShipID, name: String, kind: ShipKind, design: ShipDesign, position: SIMD3<Double>,
-        velocity: SIMD3<Double>, primary: Int
+        velocity: SIMD3<Double>, primary: Int, owner: PlayerID? = nil
     ) -> Int {
         precondition(indexByID[id] == nil, "ship id \(id) is already in the store")
         let i = count
@@ -54,6 +56,7 @@ final class ShipStore {
         ids.append(id)
         names.append(name)
         kinds.append(kind)
+        owners.append(owner)
         targets.append(nil)
         indexByID[id] = i
         for column in Column.allCases { self[column][i] = 0 }
@@ -86,12 +89,14 @@ final class ShipStore {
             ids[i] = ids[last]
             names[i] = names[last]
             kinds[i] = kinds[last]
+            owners[i] = owners[last]
             targets[i] = targets[last]
             indexByID[ids[i]] = i
         }
         ids.removeLast()
         names.removeLast()
         kinds.removeLast()
+        owners.removeLast()
         targets.removeLast()
         count -= 1
     }

@@ -82,6 +82,7 @@ public struct ShipSnapshot: Sendable, Equatable {
     public var id: ShipID
     public var name: String
     public var kind: ShipKind
+    public var owner: PlayerID?
     public var position: SIMD3<Double>
     public var velocity: SIMD3<Double>
     public var attitude: SIMD4<Double>

@@ -22,7 +22,7 @@ extension World {
     @discardableResult
     public func addShip(
         name: String, kind: ShipKind = .ship, design: ShipDesign = ShipDesign(), about bodyName: String,
-        elements: OrbitalElements
+        elements: OrbitalElements, owner: PlayerID? = nil
     ) throws -> ShipID {
         guard let body = bodies.index(named: bodyName) else { throw WorldError.unknownBody(bodyName) }
         let relative: (position: SIMD3<Double>, velocity: SIMD3<Double>)
@@ -37,14 +37,14 @@ extension World {
         }
         return try addShip(
             name: name, kind: kind, design: design, position: bodies.position(body) + relative.position,
-            velocity: bodies.velocity(body) + relative.velocity, primary: body)
+            velocity: bodies.velocity(body) + relative.velocity, primary: body, owner: owner)
     }
 
     /// Adds a ship at a barycentric ICRF state (m, m/s).
     @discardableResult
     public func addShip(
         name: String, kind: ShipKind = .ship, design: ShipDesign = ShipDesign(), position: SIMD3<Double>,
-        velocity: SIMD3<Double>, primary: Int? = nil
+        velocity: SIMD3<Double>, primary: Int? = nil, owner: PlayerID? = nil
     ) throws -> ShipID {
         try validate(design, name: name)
         guard position.isFinite, velocity.isFinite else {
@@ -54,7 +54,8 @@ extension World {
         nextShipID += 1
         let dominant = primary ?? dominantBody(at: position)
         ships.append(
-            id: id, name: name, kind: kind, design: design, position: position, velocity: velocity, primary: dominant)
+            id: id, name: name, kind: kind, design: design, position: position, velocity: velocity, primary: dominant,
+            owner: owner)
         return id
     }
 
@@ -69,6 +70,23 @@ extension World {
     }
 
     public var shipIDs: [ShipID] { ships.ids }
+
+    /// Owner of every owned ship.
+    public var shipOwners: [ShipID: PlayerID] {
+        var owners: [ShipID: PlayerID] = [:]
+        for (i, owner) in ships.owners.enumerated() { if let owner { owners[ships.ids[i]] = owner } }
+        return owners
+    }
+
+    /// Ids of the ships a player owns.
+    public func ships(ownedBy player: PlayerID) -> [ShipID] {
+        ships.ids.indices.filter { ships.owners[$0] == player }.map { ships.ids[$0] }
+    }
+
+    /// Removes every ship a player owns (account deletion).
+    public func removeShips(ownedBy player: PlayerID) {
+        for id in ships(ownedBy: player) { ships.remove(id: id) }
+    }
 
     public func ship(_ id: ShipID) -> ShipSnapshot? {
         ships.index(of: id).map(snapshot)
@@ -89,7 +107,8 @@ extension World {
     func snapshot(_ i: Int) -> ShipSnapshot {
         let throttle = ships[.throttle][i]
         return ShipSnapshot(
-            id: ships.ids[i], name: ships.names[i], kind: ships.kinds[i], position: ships.position(i),
+            id: ships.ids[i], name: ships.names[i], kind: ships.kinds[i], owner: ships.owners[i],
+            position: ships.position(i),
             velocity: ships.velocity(i),
             attitude: SIMD4(ships[.attW][i], ships[.attX][i], ships[.attY][i], ships[.attZ][i]),
             angularRate: SIMD3(ships[.rateX][i], ships[.rateY][i], ships[.rateZ][i]),

@@ -1,0 +1,107 @@
+/* Internals shared by the gateway transport's files. */
+#ifndef GW_INTERNAL_H
+#define GW_INTERNAL_H
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "gw_transport.h"
+
+#define GW_BUCKETS 4096
+
+enum { GW_KIND_NONE = 0, GW_KIND_HTTP = 1, GW_KIND_WS = 2 };
+
+/* An outgoing WebSocket message with LWS_PRE bytes of headroom before data. */
+typedef struct gw_message {
+    struct gw_message *next;
+    size_t length;
+    int replaceable;
+    unsigned char bytes[]; /* LWS_PRE + length */
+} gw_message;
+
+/* Per-connection state; lws allocates it zeroed as the protocol's session data. Fields marked
+ * "locked" are shared with other threads under gw_server.lock. */
+typedef struct gw_session {
+    uint64_t id;
+    struct lws *wsi;
+    int kind;
+    int registered;
+    struct gw_session *bucket_next; /* locked */
+    struct gw_session *work_next;   /* locked: list of sessions the service thread must visit */
+    int on_work_list;               /* locked */
+
+    /* WebSocket output (locked). */
+    gw_message *head, *tail;
+    size_t queued_bytes;
+    double pending_since; /* monotonic seconds since the queue last went non-empty; 0 when empty */
+    int close_requested;
+    uint16_t close_code;
+    char close_reason[100];
+    int drop_requested;
+    int accepted;
+
+    /* WebSocket input (service thread). */
+    unsigned char *rx;
+    size_t rx_length, rx_capacity;
+    int rx_binary;
+
+    /* HTTP request (service thread) and response (locked until response_ready). */
+    char method[8];
+    char path[1024];
+    char query[1024];
+    char authorization[1024];
+    char remote[64];
+    unsigned char *body;
+    size_t body_length, body_capacity;
+    int body_too_large;
+    int response_ready;
+    int status;
+    char content_type[64];
+    char *extra_headers;
+    unsigned char *response; /* LWS_PRE + response_length */
+    size_t response_length, response_sent;
+    int headers_sent;
+} gw_session;
+
+struct gw_server {
+    struct lws_context *context;
+    gw_config config;
+    gw_callbacks callbacks;
+    pthread_mutex_t lock;
+    gw_session *buckets[GW_BUCKETS]; /* locked */
+    gw_session *work;                /* locked */
+    uint64_t next_id;                /* service thread */
+    atomic_int wake_pending;
+    atomic_int stopping;
+    atomic_int finished;
+    double tokens, tokens_updated;   /* handshake bucket, service thread */
+    double last_scan;
+    gw_stats stats;                  /* locked */
+    int port;
+    struct lws_protocols protocols[2];
+    lws_retry_bo_t idle_policy;
+};
+
+double gw_now(void);
+
+/* Session table and queues (gw_sessions.c); functions named *_locked expect the lock held. */
+void gw_register(gw_server *server, gw_session *session, struct lws *wsi, int kind);
+void gw_unregister(gw_server *server, gw_session *session);
+gw_session *gw_find_locked(gw_server *server, uint64_t id);
+void gw_schedule_locked(gw_server *server, gw_session *session);
+void gw_wake(gw_server *server);
+void gw_free_queue(gw_session *session);
+gw_message *gw_pop_locked(gw_session *session);
+void gw_process_work(gw_server *server);
+
+/* HTTP (gw_http.c). */
+int gw_http_callback(gw_server *server, gw_session *session, struct lws *wsi, enum lws_callback_reasons reason,
+                     void *in, size_t len);
+void gw_http_reset(gw_session *session);
+
+/* WebSocket (gw_websocket.c). */
+int gw_ws_callback(gw_server *server, gw_session *session, struct lws *wsi, enum lws_callback_reasons reason,
+                   void *in, size_t len);
+
+#endif

@@ -1,0 +1,141 @@
+/* Server lifecycle and the libwebsockets protocol callback that routes to HTTP and WebSocket code. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw_internal.h"
+
+static void begin_shutdown_locked(gw_server *server) {
+    for (size_t b = 0; b < GW_BUCKETS; b++) {
+        for (gw_session *s = server->buckets[b]; s; s = s->bucket_next) {
+            if (s->kind == GW_KIND_WS && !s->close_requested) {
+                s->close_requested = 1;
+                s->close_code = LWS_CLOSE_STATUS_GOINGAWAY;
+                snprintf(s->close_reason, sizeof(s->close_reason), "server shutting down");
+                gw_schedule_locked(server, s);
+            }
+        }
+    }
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+    struct lws_context *context = lws_get_context(wsi);
+    gw_server *server = context ? lws_context_user(context) : NULL;
+    gw_session *session = user;
+    if (!server) {
+        return 0;
+    }
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (atomic_load(&server->stopping)) {
+            pthread_mutex_lock(&server->lock);
+            begin_shutdown_locked(server);
+            pthread_mutex_unlock(&server->lock);
+        }
+        gw_process_work(server);
+        return 0;
+    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_CLOSED_HTTP:
+        return session ? gw_http_callback(server, session, wsi, reason, in, len) : 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLOSED:
+        return session ? gw_ws_callback(server, session, wsi, reason, in, len) : 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, char *error, size_t error_size) {
+    gw_server *server = calloc(1, sizeof(gw_server));
+    if (!server) {
+        snprintf(error, error_size, "out of memory");
+        return NULL;
+    }
+    server->config = *config;
+    server->callbacks = *callbacks;
+    server->tokens = config->handshake_burst;
+    server->tokens_updated = gw_now();
+    pthread_mutex_init(&server->lock, NULL);
+    /* One protocol serves HTTP and WebSocket alike: clients that name no subprotocol bind to the
+     * first entry, so /ws upgrades and plain requests reach the same callback. */
+    server->protocols[0].name = "galaxy";
+    server->protocols[0].callback = callback;
+    server->protocols[0].per_session_data_size = sizeof(gw_session);
+    server->protocols[0].rx_buffer_size = 65536;
+    server->protocols[0].tx_packet_size = 256 * 1024;
+    server->idle_policy.secs_since_valid_ping = config->ping_interval_s;
+    server->idle_policy.secs_since_valid_hangup = config->hangup_interval_s;
+
+    lws_set_log_level(LLL_ERR, NULL);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = config->port;
+    info.iface = config->bind_address;
+    info.protocols = server->protocols;
+    info.user = server;
+    info.retry_and_idle_policy = &server->idle_policy;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.timeout_secs = 30;
+    server->context = lws_create_context(&info);
+    if (!server->context) {
+        snprintf(error, error_size, "cannot listen on %s:%d (port in use or address unavailable)",
+                 config->bind_address ? config->bind_address : "*", config->port);
+        pthread_mutex_destroy(&server->lock);
+        free(server);
+        return NULL;
+    }
+    struct lws_vhost *vhost = lws_get_vhost_by_name(server->context, "default");
+    server->port = vhost ? lws_get_vhost_listen_port(vhost) : config->port;
+    return server;
+}
+
+int gw_port(const gw_server *server) { return server->port; }
+
+int gw_run(gw_server *server) {
+    double deadline = 0;
+    while (1) {
+        if (lws_service(server->context, 0) < 0) {
+            break;
+        }
+        if (atomic_load(&server->stopping)) {
+            if (deadline == 0) {
+                deadline = gw_now() + 2.0;
+            }
+            pthread_mutex_lock(&server->lock);
+            uint64_t active = server->stats.connections_active;
+            pthread_mutex_unlock(&server->lock);
+            if (active == 0 || gw_now() > deadline) {
+                break;
+            }
+        }
+    }
+    lws_context_destroy(server->context);
+    server->context = NULL;
+    atomic_store(&server->finished, 1);
+    return 0;
+}
+
+void gw_stop(gw_server *server) {
+    atomic_store(&server->stopping, 1);
+    /* The service loop only wakes for events, so keep waking it until it has finished. */
+    for (int k = 0; k < 100 && !atomic_load(&server->finished); k++) {
+        struct lws_context *context = server->context;
+        if (context) {
+            lws_cancel_service(context);
+        }
+        usleep(50 * 1000);
+    }
+}
+
+void gw_destroy(gw_server *server) {
+    if (server) {
+        pthread_mutex_destroy(&server->lock);
+        free(server);
+    }
+}

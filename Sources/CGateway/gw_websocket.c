@@ -1,0 +1,174 @@
+/* WebSocket connections: handshake filter, message reassembly with the size limit, queued writes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_internal.h"
+
+/* Token bucket for handshakes; returns 1 if one may proceed. */
+static int take_handshake_token(gw_server *server) {
+    double now = gw_now();
+    server->tokens += (now - server->tokens_updated) * server->config.handshakes_per_s;
+    if (server->tokens > server->config.handshake_burst) {
+        server->tokens = server->config.handshake_burst;
+    }
+    server->tokens_updated = now;
+    if (server->tokens < 1.0) {
+        return 0;
+    }
+    server->tokens -= 1.0;
+    return 1;
+}
+
+static const char *status_text(int status) {
+    switch (status) {
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
+    }
+}
+
+/* Answers a refused upgrade with a plain HTTP/1.1 status (and Retry-After for 503), written whole
+ * because lws labels responses at this stage HTTP/1.0, which WebSocket clients reject. */
+static int refuse_upgrade(struct lws *wsi, int status) {
+    unsigned char buffer[LWS_PRE + 256];
+    int length = snprintf((char *)buffer + LWS_PRE, sizeof(buffer) - LWS_PRE,
+                          "HTTP/1.1 %d %s\r\n%sconnection: close\r\ncontent-length: 0\r\n\r\n", status,
+                          status_text(status), status == 503 ? "retry-after: 1\r\n" : "");
+    lws_write(wsi, buffer + LWS_PRE, (size_t)length, LWS_WRITE_HTTP_HEADERS);
+    return -1;
+}
+
+static int filter_upgrade(gw_server *server, gw_session *session, struct lws *wsi) {
+    if (!take_handshake_token(server)) {
+        pthread_mutex_lock(&server->lock);
+        server->stats.handshakes_rejected++;
+        pthread_mutex_unlock(&server->lock);
+        return refuse_upgrade(wsi, 503);
+    }
+    gw_register(server, session, wsi, GW_KIND_WS);
+    char path[1024] = "", query[1024] = "", remote[64] = "";
+    lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
+    lws_hdr_copy(wsi, query, sizeof(query), WSI_TOKEN_HTTP_URI_ARGS);
+    lws_get_peer_simple(wsi, remote, sizeof(remote));
+    int status = server->callbacks.on_ws_open(server->callbacks.context, session->id, path, query, remote);
+    if (status != 0) {
+        gw_unregister(server, session);
+        return refuse_upgrade(wsi, status);
+    }
+    session->accepted = 1;
+    pthread_mutex_lock(&server->lock);
+    server->stats.connections_total++;
+    server->stats.connections_active++;
+    pthread_mutex_unlock(&server->lock);
+    return 0;
+}
+
+static int close_with(struct lws *wsi, uint16_t code, const char *reason) {
+    lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)reason, strlen(reason));
+    return -1;
+}
+
+/* Appends a fragment; refuses (1009) as soon as the announced or received size passes the limit. */
+static int receive(gw_server *server, gw_session *s, struct lws *wsi, const void *in, size_t len) {
+    size_t remaining = lws_remaining_packet_payload(wsi);
+    size_t limit = server->config.max_message_bytes;
+    if (s->rx_length + len > limit || remaining > limit - s->rx_length - len) {
+        pthread_mutex_lock(&server->lock);
+        server->stats.oversize_closes++;
+        pthread_mutex_unlock(&server->lock);
+        return close_with(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message exceeds the size limit");
+    }
+    if (s->rx_length == 0) {
+        s->rx_binary = lws_frame_is_binary(wsi);
+    }
+    if (s->rx_length + len > s->rx_capacity) {
+        size_t capacity = s->rx_capacity ? s->rx_capacity : 4096;
+        while (capacity < s->rx_length + len) {
+            capacity *= 2;
+        }
+        unsigned char *grown = realloc(s->rx, capacity);
+        if (!grown) {
+            return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+        }
+        s->rx = grown;
+        s->rx_capacity = capacity;
+    }
+    memcpy(s->rx + s->rx_length, in, len);
+    s->rx_length += len;
+    if (lws_is_final_fragment(wsi) && remaining == 0) {
+        size_t length = s->rx_length;
+        s->rx_length = 0;
+        server->callbacks.on_ws_message(server->callbacks.context, s->id, s->rx, length, s->rx_binary);
+    }
+    return 0;
+}
+
+static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
+    pthread_mutex_lock(&server->lock);
+    gw_message *m = gw_pop_locked(s);
+    int closing = s->close_requested && !s->head;
+    uint16_t code = s->close_code;
+    char reason[sizeof(s->close_reason)];
+    memcpy(reason, s->close_reason, sizeof(reason));
+    if (m) {
+        s->pending_since = s->head ? gw_now() : 0;
+    }
+    pthread_mutex_unlock(&server->lock);
+    if (m) {
+        int n = lws_write(wsi, m->bytes + LWS_PRE, m->length, LWS_WRITE_TEXT);
+        size_t length = m->length;
+        free(m);
+        if (n < 0) {
+            return -1;
+        }
+        pthread_mutex_lock(&server->lock);
+        server->stats.bytes_sent += length;
+        int more = s->head != NULL || s->close_requested;
+        pthread_mutex_unlock(&server->lock);
+        if (more) {
+            lws_callback_on_writable(wsi);
+        }
+        return 0;
+    }
+    return closing ? close_with(wsi, code, reason) : 0;
+}
+
+int gw_ws_callback(gw_server *server, gw_session *s, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+                   size_t len) {
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return filter_upgrade(server, s, wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        /* Messages queued during the handshake (the welcome) could not be scheduled before now. */
+        lws_callback_on_writable(wsi);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        return receive(server, s, wsi, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return write_next(server, s, wsi);
+    case LWS_CALLBACK_CLOSED: {
+        int accepted = s->accepted;
+        uint64_t id = s->id;
+        if (accepted) {
+            pthread_mutex_lock(&server->lock);
+            server->stats.disconnections_total++;
+            server->stats.connections_active--;
+            pthread_mutex_unlock(&server->lock);
+        }
+        gw_unregister(server, s);
+        if (accepted) {
+            server->callbacks.on_ws_closed(server->callbacks.context, id);
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}

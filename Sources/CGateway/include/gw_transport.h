@@ -1,0 +1,123 @@
+/*
+ * HTTP and WebSocket transport for the Galaxy gateway, over libwebsockets 4.1.
+ *
+ * One service thread (the caller of gw_run) owns every connection. Other
+ * threads hand it work through the thread-safe gw_send, gw_close and
+ * gw_http_respond, which queue under a lock and wake the service loop.
+ * Callbacks into the application (gw_callbacks) run on the service thread,
+ * never with the transport's lock held, and must not block: they may call
+ * gw_send, gw_close and gw_http_respond directly.
+ *
+ * Outgoing WebSocket messages wait in a per-connection queue. A message sent
+ * as replaceable (a full-state frame) drops any older replaceable message
+ * that has not started to go out, so a slow reader holds at most one state
+ * frame plus its acks and events. A connection whose queue has not drained
+ * for slow_timeout_s, or whose queue exceeds max_queue_bytes, is dropped
+ * and counted as a slow consumer; a stalled socket cannot take a close frame.
+ *
+ * Incoming messages are reassembled up to max_message_bytes; a message that
+ * announces or reaches more is refused with close code 1009 as soon as the
+ * size is known, before any payload of that size is buffered.
+ */
+#ifndef GW_TRANSPORT_H
+#define GW_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gw_server gw_server;
+
+typedef struct gw_config {
+    int port;                    /* TCP port; 0 picks a free one (see gw_port) */
+    const char *bind_address;    /* e.g. "127.0.0.1"; NULL for all interfaces */
+    size_t max_message_bytes;    /* largest incoming WebSocket message */
+    size_t max_body_bytes;       /* largest HTTP request body */
+    size_t max_queue_bytes;      /* outgoing bytes queued per connection before it is dropped */
+    double slow_timeout_s;       /* seconds a queue may stay undrained before the connection is dropped */
+    double handshakes_per_s;     /* WebSocket handshake token bucket: refill rate */
+    double handshake_burst;      /* and capacity */
+    uint16_t ping_interval_s;    /* idle seconds before the server pings */
+    uint16_t hangup_interval_s;  /* idle seconds (no pong or data) before it hangs up */
+} gw_config;
+
+/* A complete HTTP request. Strings are NUL-terminated and valid only during
+ * the callback; `authorization` and `query` are "" when absent. */
+typedef struct gw_http_request {
+    uint64_t request_id;
+    const char *method; /* GET, POST, PUT, PATCH, DELETE, OPTIONS, HEAD */
+    const char *path;
+    const char *query;
+    const char *authorization;
+    const char *remote_address;
+    const uint8_t *body;
+    size_t body_length;
+} gw_http_request;
+
+typedef struct gw_callbacks {
+    void *context;
+    /* Must lead to exactly one gw_http_respond for request_id, now or later. */
+    void (*on_http)(void *context, const gw_http_request *request);
+    /* WebSocket upgrade on `path`: return 0 to accept, or an HTTP status
+     * (401, 404, ...) to refuse it. */
+    int (*on_ws_open)(void *context, uint64_t connection_id, const char *path, const char *query,
+                      const char *remote_address);
+    void (*on_ws_message)(void *context, uint64_t connection_id, const uint8_t *data, size_t length, int is_binary);
+    /* Called once per accepted WebSocket when it is gone, whatever the reason. */
+    void (*on_ws_closed)(void *context, uint64_t connection_id);
+} gw_callbacks;
+
+typedef struct gw_stats {
+    uint64_t connections_total;      /* WebSocket connections accepted */
+    uint64_t disconnections_total;
+    uint64_t connections_active;
+    uint64_t handshakes_rejected;    /* by the rate limit */
+    uint64_t slow_consumer_drops;
+    uint64_t oversize_closes;        /* 1009 */
+    uint64_t frames_replaced;        /* state frames dropped for newer ones */
+    uint64_t bytes_sent;
+    uint64_t http_requests;
+} gw_stats;
+
+/* Creates the listening server; NULL on failure with a message in error. */
+gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, char *error, size_t error_size);
+
+/* Runs the service loop on the calling thread until gw_stop; then closes
+ * every WebSocket with 1001, waits up to 2 s for the close frames to go out
+ * and destroys the libwebsockets context. Returns 0. */
+int gw_run(gw_server *server);
+
+/* Asks gw_run to finish and waits (up to 5 s) until it has. Thread-safe, but
+ * never call it on the service thread. */
+void gw_stop(gw_server *server);
+
+/* Frees the server after gw_run has returned. */
+void gw_destroy(gw_server *server);
+
+/* Port actually bound. */
+int gw_port(const gw_server *server);
+
+/* Queues a text message. Returns 0, or -1 if the connection is gone, or -2
+ * if it was dropped for exceeding max_queue_bytes. */
+int gw_send(gw_server *server, uint64_t connection_id, const uint8_t *data, size_t length, int replaceable);
+
+/* 1 if a replaceable message for the connection is still waiting to start. */
+int gw_replaceable_pending(gw_server *server, uint64_t connection_id);
+
+/* Closes a WebSocket after its queued messages, with a close code and reason. */
+int gw_close(gw_server *server, uint64_t connection_id, uint16_t code, const char *reason);
+
+/* Answers an HTTP request. extra_headers is NULL or "Name: value\r\n" lines. */
+int gw_http_respond(gw_server *server, uint64_t request_id, int status, const char *content_type,
+                    const uint8_t *body, size_t length, const char *extra_headers);
+
+void gw_get_stats(gw_server *server, gw_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,126 @@
+import Foundation
+import Synchronization
+
+/// Players' accounts and sessions: registration, log-in, bearer tokens. Blocking (argon2id and store
+/// calls): call it from worker threads, never from the transport's service thread, except
+/// `authenticate`, which answers from memory after a token's first use.
+final class Accounts: Sendable {
+    struct Session: Sendable {
+        var player: PlayerRecord
+        var expiresAt: Date
+    }
+
+    static let tokenLifetime: TimeInterval = 7 * 86_400
+
+    let store: any GameStore
+    private let cache = Mutex<[Data: Session]>([:])
+    private let logger: Logger
+
+    init(store: any GameStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    static func validate(username: Any?, password: Any?) throws -> (String, String) {
+        guard let username = username as? String else { throw APIError.invalid("username: missing or not a string") }
+        guard let password = password as? String else { throw APIError.invalid("password: missing or not a string") }
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+        guard (3...32).contains(username.count), username.unicodeScalars.allSatisfy(allowed.contains) else {
+            throw APIError.invalid("username: must be 3 to 32 characters of A-Z a-z 0-9 _ -, got '\(username.prefix(40))'")
+        }
+        guard (8...256).contains(password.count) else {
+            throw APIError.invalid("password: must be 8 to 256 characters, got \(password.count)")
+        }
+        return (username, password)
+    }
+
+    /// Creates the player (durable when this returns) and a session.
+    func register(username: String, password: String) throws -> (PlayerRecord, token: String, expiresAt: Date) {
+        let hash = try Credentials.hashPassword(password)
+        let player: PlayerRecord
+        do {
+            player = try store.createPlayer(username: username, passwordHash: hash)
+        } catch let error as StoreError {
+            throw Accounts.apiError(error)
+        }
+        logger.info("player registered", [("player", player.id), ("username", player.username)])
+        let session = try openSession(for: player)
+        return (player, session.token, session.expiresAt)
+    }
+
+    func login(username: String, password: String) throws -> (PlayerRecord, token: String, expiresAt: Date) {
+        let player: PlayerRecord?
+        do {
+            player = try store.player(byUsername: username)
+        } catch let error as StoreError {
+            throw Accounts.apiError(error)
+        }
+        guard let player, Credentials.verify(password, hash: player.passwordHash) else {
+            throw APIError(status: 401, code: "invalid_credentials", message: "unknown username or wrong password")
+        }
+        let session = try openSession(for: player)
+        return (player, session.token, session.expiresAt)
+    }
+
+    private func openSession(for player: PlayerRecord) throws -> (token: String, expiresAt: Date) {
+        let token = Credentials.newToken()
+        let expiresAt = Date().addingTimeInterval(Accounts.tokenLifetime)
+        do {
+            _ = try store.createSession(tokenHash: Credentials.tokenHash(token), playerID: player.id, expiresAt: expiresAt)
+        } catch let error as StoreError {
+            throw Accounts.apiError(error)
+        }
+        cache.withLock { $0[Credentials.tokenHash(token)] = Session(player: player, expiresAt: expiresAt) }
+        return (token, expiresAt)
+    }
+
+    /// The player behind a token, or nil if it is unknown or expired. Reads the store on a cache miss.
+    func authenticate(token: String) throws -> PlayerRecord? {
+        let hash = Credentials.tokenHash(token)
+        let now = Date()
+        if let cached = cache.withLock({ $0[hash] }) {
+            return cached.expiresAt > now ? cached.player : nil
+        }
+        do {
+            guard let session = try store.session(tokenHash: hash, at: now), let player = try store.player(id: session.playerID)
+            else { return nil }
+            cache.withLock { $0[hash] = Session(player: player, expiresAt: session.expiresAt) }
+            return player
+        } catch let error as StoreError {
+            throw Accounts.apiError(error)
+        }
+    }
+
+    /// The player for an `Authorization: Bearer TOKEN` header.
+    func authenticate(header: String) throws -> (PlayerRecord, token: String) {
+        let prefix = "Bearer "
+        guard header.hasPrefix(prefix) else { throw APIError.unauthorized }
+        let token = String(header.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
+        guard let player = try authenticate(token: token) else { throw APIError.unauthorized }
+        return (player, token)
+    }
+
+    func logout(token: String) throws {
+        let hash = Credentials.tokenHash(token)
+        cache.withLock { _ = $0.removeValue(forKey: hash) }
+        do { _ = try store.deleteSession(tokenHash: hash) } catch let error as StoreError { throw Accounts.apiError(error) }
+    }
+
+    /// Deletes the player and forgets every cached session of theirs.
+    func delete(player: PlayerRecord) throws {
+        cache.withLock { sessions in sessions = sessions.filter { $0.value.player.id != player.id } }
+        do { _ = try store.deletePlayer(id: player.id) } catch let error as StoreError { throw Accounts.apiError(error) }
+        logger.info("player deleted", [("player", player.id)])
+    }
+
+    static func apiError(_ error: StoreError) -> APIError {
+        switch error {
+        case .duplicateUsername(let name):
+            return APIError(status: 409, code: "username_taken", message: "username '\(name)' is already registered")
+        case .playerNotFound(let id):
+            return APIError.notFound("player \(id) not found")
+        default:
+            return error.isTransient ? APIError.unavailable("\(error)") : APIError(status: 500, code: "store_error", message: "\(error)")
+        }
+    }
+}

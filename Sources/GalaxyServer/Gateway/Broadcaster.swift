@@ -1,0 +1,102 @@
+import CGateway
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Encodes each published frame for every client on its own thread and queues it on the transport.
+/// Frames that arrive while one is being encoded replace each other, so a slow broadcast skips frames
+/// instead of delaying the tick.
+final class Broadcaster: @unchecked Sendable {
+    struct Stats: Sendable {
+        var lastDurationSeconds = 0.0
+        var lastBytes = 0
+        var lastClients = 0
+        var framesSkipped: UInt64 = 0
+    }
+
+    private let pending = Mutex<WorldFrame?>(nil)
+    private let wake = DispatchSemaphore(value: 0)
+    private let running = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+    let stats = Mutex(Stats())
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func start(gateway: GatewayServer) {
+        running.store(true, ordering: .releasing)
+        let thread = Thread { [self] in
+            while true {
+                wake.wait()
+                guard running.load(ordering: .acquiring) else { break }
+                guard let frame = pending.withLock({ frame in defer { frame = nil }; return frame }) else { continue }
+                broadcast(frame, gateway: gateway)
+            }
+            done.signal()
+        }
+        thread.name = "galaxy-broadcast"
+        thread.start()
+    }
+
+    func stop() {
+        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        wake.signal()
+        done.wait()
+    }
+
+    func submit(_ frame: WorldFrame) {
+        let replaced = pending.withLock { slot in
+            defer { slot = frame }
+            return slot != nil
+        }
+        if replaced { stats.withLock { $0.framesSkipped += 1 } }
+        wake.signal()
+    }
+
+    private func broadcast(_ frame: WorldFrame, gateway: GatewayServer) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let index = FrameIndex(frame: frame)
+        gateway.latestFrame.withLock { $0 = index }
+        let clients = gateway.sessions.withLock { Array($0.values) }
+        let bytes = Atomic<Int>(0)
+        let chunks = max(1, min(clients.count / 64, ProcessInfo.processInfo.activeProcessorCount))
+        let updated = Mutex<[ClientSession]>([])
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            var results: [ClientSession] = []
+            for k in stride(from: chunk, to: clients.count, by: chunks) {
+                var session = clients[k]
+                let forceFull = gateway.transport.map { gw_replaceable_pending($0, session.connectionID) != 0 } ?? false
+                let message = StateEncoder.state(index, for: &session, forceFull: forceFull)
+                gateway.send(session.connectionID, message, replaceable: true)
+                bytes.add(message.count, ordering: .relaxed)
+                results.append(session)
+            }
+            updated.withLock { $0.append(contentsOf: results) }
+        }
+        gateway.sessions.withLock { all in
+            for session in updated.withLock({ $0 }) {
+                all[session.connectionID]?.knownShips = session.knownShips
+                all[session.connectionID]?.framesSinceFull = session.framesSinceFull
+            }
+        }
+        deliverEvents(frame.events, index: index, gateway: gateway)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        stats.withLock { s in
+            s.lastDurationSeconds = seconds
+            s.lastBytes = bytes.load(ordering: .relaxed)
+            s.lastClients = clients.count
+        }
+    }
+
+    /// Sends each ship event to every connection of the ship's owner.
+    private func deliverEvents(_ events: [ShipEvent], index: FrameIndex, gateway: GatewayServer) {
+        guard !events.isEmpty else { return }
+        let connections = gateway.sessions.withLock { all in
+            Dictionary(grouping: all.values, by: { $0.player.id }).mapValues { $0.map(\.connectionID) }
+        }
+        for event in events {
+            guard let owner = index.ship(event.shipID)?.owner else { continue }
+            for connection in connections[owner] ?? [] { gateway.send(connection, StateEncoder.event(event)) }
+        }
+    }
+}

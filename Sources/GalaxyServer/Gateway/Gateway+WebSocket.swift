@@ -1,0 +1,153 @@
+import Foundation
+
+extension GatewayServer {
+    static let defaultViewRadiusMeters = 1_000_000.0
+
+    /// Upgrade filter on the transport thread: 0 accepts, an HTTP status refuses.
+    func handleOpen(_ connection: UInt64, path: String, query: String, remote: String) -> Int32 {
+        guard path == "/ws" else { return 404 }
+        let token = query.split(separator: "&").compactMap { pair -> String? in
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            return parts.count == 2 && parts[0] == "token" ? String(parts[1]).removingPercentEncoding : nil
+        }.first
+        guard let token, !token.isEmpty else { return 401 }
+        let player: PlayerRecord?
+        do {
+            player = try accounts.authenticate(token: token)
+        } catch {
+            logger.warning("token check failed; refusing WebSocket", [("error", "\(error)")])
+            return 503
+        }
+        guard let player else { return 401 }
+        var session = ClientSession(connectionID: connection, player: player)
+        let index = latestFrame.withLock { $0 }
+        if let first = index?.shipsByOwner[player.id]?.first.map({ index!.frame.ships[$0].id }) {
+            session.view = ViewRequest(focus: .ship(first), radiusMeters: GatewayServer.defaultViewRadiusMeters)
+        }
+        sessions.withLock { $0[connection] = session }
+        send(connection, welcome(session, index: index))
+        logger.debug("client connected", [("connection", connection), ("player", player.id), ("remote", remote)])
+        return 0
+    }
+
+    func handleClosed(_ connection: UInt64) {
+        let session = sessions.withLock { $0.removeValue(forKey: connection) }
+        if let session { logger.debug("client disconnected", [("connection", connection), ("player", session.player.id)]) }
+    }
+
+    /// A complete client message, on the transport thread: validated here, steering queued to the engine.
+    func handleMessage(_ connection: UInt64, _ bytes: UnsafeRawBufferPointer, binary: Bool) {
+        guard let session = sessions.withLock({ $0[connection] }) else { return }
+        let admitted = sessions.withLock { $0[connection]?.admitMessage() ?? false }
+        guard !binary else {
+            return send(connection, StateEncoder.error(seq: nil, code: "binary_not_supported", message: "binary frames are not accepted; send JSON text"))
+        }
+        guard let json = JSONValue.parse(bytes) else {
+            return send(connection, StateEncoder.error(seq: nil, code: "invalid_json", message: "message is not valid JSON"))
+        }
+        let seq = ClientMessageParser.sequence(of: json)
+        guard admitted else {
+            return send(
+                connection,
+                StateEncoder.error(seq: seq, code: "rate_limited", message: "more than \(Int(ClientSession.messagesPerSecond)) messages per second; slow down"))
+        }
+        do {
+            let (seq, message) = try ClientMessageParser.parse(json)
+            switch message {
+            case .ping: send(connection, StateEncoder.pong(seq: seq))
+            case .view(let view): try setView(view, connection: connection, seq: seq)
+            case .steer(let command): try steer(command, player: session.player.id, connection: connection, seq: seq)
+            }
+        } catch let error as ProtocolError {
+            send(connection, StateEncoder.error(seq: seq, code: error.code, message: error.message))
+        } catch {
+            send(connection, StateEncoder.error(seq: seq, code: "rejected", message: "\(error)"))
+        }
+    }
+
+    private func setView(_ view: ViewRequest, connection: UInt64, seq: Int64) throws(ProtocolError) {
+        switch view.focus {
+        case .body(let name):
+            guard catalog.bodies.contains(where: { $0.name == name }) else {
+                throw ProtocolError(code: "not_found", message: "focus.body: body '\(name.prefix(40))' not found")
+            }
+        case .ship(let id):
+            guard latestFrame.withLock({ $0?.ship(id) }) != nil else {
+                throw ProtocolError(code: "not_found", message: "focus.ship: ship \(id) not found")
+            }
+        }
+        sessions.withLock { $0[connection]?.view = view }
+        send(connection, StateEncoder.ack(seq: seq))
+    }
+
+    private func steer(_ command: SteeringCommand, player: PlayerID, connection: UInt64, seq: Int64) throws(ProtocolError) {
+        guard let ship = latestFrame.withLock({ $0?.ship(command.shipID) }) else {
+            throw ProtocolError(code: "not_found", message: "ship_id: ship \(command.shipID) not found")
+        }
+        guard ship.owner == player else {
+            throw ProtocolError(code: "forbidden", message: "ship_id: ship \(command.shipID) belongs to another player")
+        }
+        do {
+            try engine.enqueue(
+                .steer(
+                    command,
+                    reply: { [weak self] result in
+                        switch result {
+                        case .success: self?.send(connection, StateEncoder.ack(seq: seq))
+                        case .failure(let error as SteeringError):
+                            self?.send(connection, StateEncoder.error(seq: seq, code: "invalid_field", message: "\(error.field): \(error.reason)"))
+                        case .failure(let error as WorldError):
+                            self?.send(connection, StateEncoder.error(seq: seq, code: "not_found", message: "\(error)"))
+                        case .failure(let error):
+                            self?.send(connection, StateEncoder.error(seq: seq, code: "rejected", message: "\(error)"))
+                        }
+                    }))
+        } catch {
+            throw ProtocolError(code: "queue_full", message: "\(error)")
+        }
+    }
+
+    private func welcome(_ session: ClientSession, index: FrameIndex?) -> [UInt8] {
+        var w = JSONWriter(capacity: 4096)
+        w.raw("{\"type\":\"welcome\",\"player\":{\"id\":")
+        w.number(session.player.id)
+        w.raw(",\"username\":")
+        w.string(session.player.username)
+        w.raw("},\"ships\":[")
+        let ships = (index?.shipsByOwner[session.player.id] ?? []).map { index!.frame.ships[$0].id }
+        w.raw(ships.map(String.init).joined(separator: ","))
+        w.raw("],\"bodies\":[")
+        for (k, body) in catalog.bodies.enumerated() {
+            if k > 0 { w.raw(",") }
+            w.raw("{\"name\":")
+            w.string(body.name)
+            w.raw(",\"parent\":")
+            w.optionalString(body.parent)
+            w.raw(",\"gm_m3_s2\":")
+            w.number(body.gmM3PerS2)
+            w.raw(",\"radius_m\":")
+            w.number(body.radiusMeters)
+            w.raw("}")
+        }
+        w.raw("],\"tick_rate_hz\":")
+        w.number(engine.configuration.tickRateHz)
+        w.raw(",\"tick\":")
+        w.number(index?.frame.tick ?? 0)
+        w.raw(",\"time_s\":")
+        w.number(index?.frame.gameTimeSeconds ?? 0)
+        w.raw(",\"epoch\":{\"iso_tdb\":")
+        w.string(catalog.epoch.isoTDB)
+        w.raw(",\"jd_tdb\":")
+        w.number(catalog.epoch.julianDateTDB)
+        w.raw("},\"view\":")
+        if let view = session.view, case .ship(let id) = view.focus {
+            w.raw("{\"focus\":{\"ship\":\(id)},\"radius_m\":")
+            w.number(view.radiusMeters)
+            w.raw("}")
+        } else {
+            w.raw("null")
+        }
+        w.raw("}")
+        return w.bytes
+    }
+}

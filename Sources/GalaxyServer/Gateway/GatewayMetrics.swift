@@ -1,0 +1,36 @@
+/// Gateway metrics under the earlier system's galaxy_* names, read from the transport and the
+/// broadcaster when /metrics is rendered.
+enum GatewayMetrics {
+    static func register(_ g: GatewayServer) {
+        let m = g.metrics
+        func stat(_ name: String, _ kind: MetricsRegistry.Kind, _ help: String, _ read: @escaping @Sendable (gw_stats) -> UInt64) {
+            m.register(name, kind: kind, help: help) { [weak g] in Double(g.map { read($0.transportStats()) } ?? 0) }
+        }
+        stat("galaxy_connections_active", .gauge, "Open WebSocket sessions.") { $0.connections_active }
+        stat("galaxy_connections_total", .counter, "WebSocket sessions accepted.") { $0.connections_total }
+        stat("galaxy_disconnections_total", .counter, "WebSocket sessions ended, for any reason.") { $0.disconnections_total }
+        stat("galaxy_slow_consumer_disconnections_total", .counter, "Sessions dropped because they did not read their frames.") {
+            $0.slow_consumer_drops
+        }
+        stat("galaxy_oversize_message_closes_total", .counter, "Sessions closed with 1009 for an oversized message.") { $0.oversize_closes }
+        stat("galaxy_handshakes_rejected_total", .counter, "WebSocket handshakes refused by the rate limit (HTTP 503).") {
+            $0.handshakes_rejected
+        }
+        stat("galaxy_state_frames_replaced_total", .counter, "Queued state frames replaced by a newer one before they were sent.") {
+            $0.frames_replaced
+        }
+        stat("galaxy_bytes_sent_total", .counter, "WebSocket payload bytes written.") { $0.bytes_sent }
+        stat("galaxy_http_requests_total", .counter, "HTTP requests received.") { $0.http_requests }
+        m.register("galaxy_broadcast_duration_ms", kind: .gauge, help: "Wall time to encode and queue the last frame for every client, ms.") {
+            [weak g] in (g?.broadcaster.stats.withLock { $0.lastDurationSeconds } ?? 0) * 1000
+        }
+        m.register("galaxy_broadcast_message_bytes", kind: .gauge, help: "Bytes of state messages queued for all clients in the last broadcast.") {
+            [weak g] in Double(g?.broadcaster.stats.withLock { $0.lastBytes } ?? 0)
+        }
+        m.register("galaxy_broadcast_frames_skipped_total", kind: .counter, help: "Frames not broadcast because a newer one arrived first.") {
+            [weak g] in Double(g?.broadcaster.stats.withLock { $0.framesSkipped } ?? 0)
+        }
+    }
+}
+
+import CGateway

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Appends JSON text to a byte buffer without building intermediate objects; the per-tick frames are
+/// written this way because Foundation's encoders cost several times more per client.
+struct JSONWriter {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+
+    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
+
+    /// A number in its shortest round-trip form; non-finite values become null, which JSON requires.
+    mutating func number(_ value: Double) {
+        guard value.isFinite else { return raw("null") }
+        if value == value.rounded(), abs(value) < 1e15 {
+            raw(String(Int64(value)))
+        } else {
+            raw(value.description)
+        }
+    }
+
+    mutating func number<T: BinaryInteger>(_ value: T) { raw(String(value)) }
+
+    mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": raw("\\\"")
+            case "\\": raw("\\\\")
+            case "\n": raw("\\n")
+            case "\r": raw("\\r")
+            case "\t": raw("\\t")
+            case _ where scalar.value < 0x20: raw("\\u" + String(format: "%04x", scalar.value))
+            default: bytes.append(contentsOf: String(scalar).utf8)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func vector(_ v: SIMD3<Double>) {
+        raw("[")
+        number(v.x)
+        raw(",")
+        number(v.y)
+        raw(",")
+        number(v.z)
+        raw("]")
+    }
+
+    mutating func key(_ name: String) {
+        string(name)
+        raw(":")
+    }
+
+    mutating func optionalString(_ value: String?) {
+        if let value { string(value) } else { raw("null") }
+    }
+}

@@ -1,0 +1,132 @@
+/// Writes the server-to-client messages of docs/protocol.md.
+enum StateEncoder {
+    /// The state message for one client: its own ships in full, other ships inside its view, bodies, and
+    /// the ships that left its view. Updates the session's delta bookkeeping.
+    static func state(_ index: FrameIndex, for session: inout ClientSession, forceFull: Bool) -> [UInt8] {
+        let frame = index.frame
+        let full = forceFull || session.framesSinceFull >= ClientSession.fullFrameInterval
+        var visible: [Int] = index.shipsByOwner[session.player.id] ?? []
+        if let view = session.view, let center = index.position(of: view.focus) {
+            let r2 = view.radiusMeters * view.radiusMeters
+            for (i, ship) in frame.ships.enumerated() where ship.owner != session.player.id {
+                let d = ship.position - center
+                if (d * d).sum() <= r2 { visible.append(i) }
+            }
+        }
+        var writer = JSONWriter(capacity: 512 + index.encodedBodies.count + visible.count * 300)
+        writer.raw("{\"type\":\"state\",\"tick\":")
+        writer.number(frame.tick)
+        writer.raw(",\"time_s\":")
+        writer.number(frame.gameTimeSeconds)
+        writer.raw(",\"warp\":")
+        writer.number(frame.status.effectiveWarp)
+        writer.raw(",\"paused\":\(frame.status.paused),\"degraded\":\(frame.status.degraded),\"full\":\(full),\"bodies\":")
+        writer.raw(index.encodedBodies)
+        writer.raw(",\"ships\":[")
+        var nowKnown = Set<ShipID>()
+        nowKnown.reserveCapacity(visible.count)
+        for (k, i) in visible.enumerated() {
+            let ship = frame.ships[i]
+            if k > 0 { writer.raw(",") }
+            let isNew = full || !session.knownShips.contains(ship.id)
+            ship.owner == session.player.id ? ownShip(ship, &writer, includeStatic: isNew) : otherShip(ship, &writer, includeStatic: isNew)
+            nowKnown.insert(ship.id)
+        }
+        writer.raw("],\"removed\":[")
+        var first = true
+        for id in session.knownShips where !nowKnown.contains(id) {
+            if !first { writer.raw(",") }
+            writer.number(id)
+            first = false
+        }
+        writer.raw("]}")
+        session.knownShips = nowKnown
+        session.framesSinceFull = full ? 1 : session.framesSinceFull + 1
+        return writer.bytes
+    }
+
+    private static func common(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
+        w.raw("{\"id\":")
+        w.number(ship.id)
+        if includeStatic {
+            w.raw(",\"name\":")
+            w.string(ship.name)
+            w.raw(",\"kind\":")
+            w.string(ship.kind.rawValue)
+            w.raw(",\"owner\":")
+            if let owner = ship.owner { w.number(owner) } else { w.raw("null") }
+        }
+        w.raw(",\"p\":")
+        w.vector(ship.position)
+        w.raw(",\"v\":")
+        w.vector(ship.velocity)
+        w.raw(",\"q\":[")
+        w.number(ship.attitude.x)
+        w.raw(",")
+        w.number(ship.attitude.y)
+        w.raw(",")
+        w.number(ship.attitude.z)
+        w.raw(",")
+        w.number(ship.attitude.w)
+        w.raw("]")
+    }
+
+    private static func otherShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
+        common(ship, &w, includeStatic: includeStatic)
+        w.raw("}")
+    }
+
+    private static func ownShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
+        common(ship, &w, includeStatic: includeStatic)
+        w.raw(",\"w\":")
+        w.vector(ship.angularRate)
+        w.raw(",\"mode\":")
+        w.string(ship.mode.rawValue)
+        w.raw(",\"throttle\":")
+        w.number(ship.throttle)
+        w.raw(",\"thrust_n\":")
+        w.number(ship.thrustNewtons)
+        w.raw(",\"rcs\":")
+        w.vector(ship.rcs)
+        w.raw(",\"fuel_kg\":")
+        w.number(ship.fuelKg)
+        w.raw(",\"dry_mass_kg\":")
+        w.number(ship.dryMassKg)
+        w.raw(",\"primary\":")
+        w.string(ship.primary)
+        w.raw(",\"condition\":[")
+        w.raw(SimulationReport.conditionNames(ship.condition).map { "\"\($0)\"" }.joined(separator: ","))
+        w.raw("]}")
+    }
+
+    static func event(_ event: ShipEvent) -> [UInt8] {
+        var w = JSONWriter(capacity: 160)
+        w.raw("{\"type\":\"event\",\"event\":")
+        w.string(event.kind.rawValue)
+        w.raw(",\"ship_id\":")
+        w.number(event.shipID)
+        w.raw(",\"tick\":")
+        w.number(event.tick)
+        w.raw(",\"time_s\":")
+        w.number(event.gameTimeSeconds)
+        w.raw(",\"body\":")
+        w.optionalString(event.body)
+        w.raw("}")
+        return w.bytes
+    }
+
+    static func ack(seq: Int64) -> [UInt8] { Array("{\"type\":\"ack\",\"seq\":\(seq)}".utf8) }
+    static func pong(seq: Int64) -> [UInt8] { Array("{\"type\":\"pong\",\"seq\":\(seq)}".utf8) }
+
+    static func error(seq: Int64?, code: String, message: String) -> [UInt8] {
+        var w = JSONWriter(capacity: 96 + message.utf8.count)
+        w.raw("{\"type\":\"error\",\"seq\":")
+        if let seq { w.number(seq) } else { w.raw("null") }
+        w.raw(",\"code\":")
+        w.string(code)
+        w.raw(",\"message\":")
+        w.string(message)
+        w.raw("}")
+        return w.bytes
+    }
+}

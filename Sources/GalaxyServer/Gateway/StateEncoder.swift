@@ -16,6 +16,8 @@ enum StateEncoder {
         var writer = JSONWriter(capacity: 512 + index.encodedBodies.count + visible.count * 300)
         writer.raw("{\"type\":\"state\",\"tick\":")
         writer.number(frame.tick)
+        writer.raw(",\"server_time_ms\":")
+        writer.number(index.publishedAtMilliseconds)
         writer.raw(",\"time_s\":")
         writer.number(frame.gameTimeSeconds)
         writer.raw(",\"warp\":")
@@ -29,7 +31,11 @@ enum StateEncoder {
             let ship = frame.ships[i]
             if k > 0 { writer.raw(",") }
             let isNew = full || !session.knownShips.contains(ship.id)
-            ship.owner == session.player.id ? ownShip(ship, &writer, includeStatic: isNew) : otherShip(ship, &writer, includeStatic: isNew)
+            if ship.owner == session.player.id {
+                ownShip(ship, &writer, includeStatic: isNew)
+            } else {
+                writer.raw(isNew ? index.otherShipWithStatic[i] : index.otherShipDynamic[i])
+            }
             nowKnown.insert(ship.id)
         }
         writer.raw("],\"removed\":[")
@@ -71,9 +77,12 @@ enum StateEncoder {
         w.raw("]")
     }
 
-    private static func otherShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
+    /// A ship as clients other than its owner see it.
+    static func publicShip(_ ship: ShipSnapshot, includeStatic: Bool) -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
         common(ship, &w, includeStatic: includeStatic)
         w.raw("}")
+        return w.bytes
     }
 
     private static func ownShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {

@@ -34,7 +34,7 @@ static const char *status_text(int status) {
     }
 }
 
-/* Answers a refused upgrade with a plain HTTP/1.1 status (and Retry-After for 503), written whole
+/* Rejects an upgrade with a plain HTTP/1.1 status (and Retry-After for 503), written whole
  * because lws labels responses at this stage HTTP/1.0, which WebSocket clients reject. */
 static int refuse_upgrade(struct lws *wsi, int status) {
     unsigned char buffer[LWS_PRE + 256];

@@ -117,8 +117,8 @@ public final class TickEngine: @unchecked Sendable {
         }
     }
 
-    /// The next deadline: one interval on, or now if the tick ended a whole interval or more late
-    /// (those missed ticks are counted as skipped, never replayed).
+    /// Returns the next deadline: one interval on, or now if the tick ended a whole interval or more late.
+    /// Those missed ticks are counted as skipped and never replayed.
     private func schedule(after deadline: Double, finishedAt now: Double) -> Double {
         let interval = configuration.tickInterval
         let next = deadline + interval

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Players' accounts and sessions: registration, log-in, bearer tokens. Blocking (argon2id and store
 /// calls): call it from worker threads, never from the transport's service thread, except
-/// `authenticate`, which answers from memory after a token's first use.
+/// `authenticate`, which reads from memory after a token's first use.
 final class Accounts: Sendable {
     struct Session: Sendable {
         var player: PlayerRecord
@@ -74,7 +74,7 @@ final class Accounts: Sendable {
         return (token, expiresAt)
     }
 
-    /// The player behind a token, or nil if it is unknown or expired. Reads the store on a cache miss.
+    /// Returns the player behind a token, or nil if it is unknown or expired. Reads the store on a cache miss.
     func authenticate(token: String) throws -> PlayerRecord? {
         let hash = Credentials.tokenHash(token)
         let now = Date()
@@ -91,7 +91,7 @@ final class Accounts: Sendable {
         }
     }
 
-    /// The player for an `Authorization: Bearer TOKEN` header.
+    /// Returns the player for an `Authorization: Bearer TOKEN` header.
     func authenticate(header: String) throws -> (PlayerRecord, token: String) {
         let prefix = "Bearer "
         guard header.hasPrefix(prefix) else { throw APIError.unauthorized }

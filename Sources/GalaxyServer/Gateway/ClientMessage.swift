@@ -5,7 +5,7 @@ enum ClientMessage: Equatable {
     case ping
 }
 
-/// What a client sees besides its own ships: everything within `radiusMeters` of a focus.
+/// A client's view besides its own ships: everything within `radiusMeters` of a focus.
 struct ViewRequest: Equatable, Sendable {
     enum Focus: Equatable, Sendable {
         case body(String)
@@ -37,7 +37,7 @@ struct ClientMessageParser {
         "type", "seq", "ship_id", "attitude_mode", "direction", "target", "hold_attitude", "rotation_rate", "throttle", "rcs",
     ]
 
-    /// The `seq` of a message, if it is a well-formed integer, for echoing in errors.
+    /// Returns the `seq` of a message if it is a well-formed integer, for echoing in errors.
     static func sequence(of value: JSONValue) -> Int64? {
         guard case .object(let fields) = value, case .number(let n)? = fields["seq"], n == n.rounded(), abs(n) < 9e15 else {
             return nil

@@ -28,7 +28,7 @@ public enum Credentials {
         }
     }
 
-    /// A new session token: 32 random bytes as lowercase hex.
+    /// Returns a new session token: 32 random bytes as lowercase hex.
     public static func newToken() -> String {
         precondition(initialized, "libsodium failed to initialize")
         var bytes = [UInt8](repeating: 0, count: 32)

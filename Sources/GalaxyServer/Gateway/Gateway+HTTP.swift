@@ -1,7 +1,7 @@
 import Foundation
 
 extension GatewayServer {
-    /// Called on the transport thread: answers on the worker queue.
+    /// Handles a request from the transport thread by routing it on the worker queue.
     func handleHTTP(_ request: HTTPRequest) {
         requestQueue.async { [self] in
             let response: HTTPResponse

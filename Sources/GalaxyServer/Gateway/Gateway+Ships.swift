@@ -29,7 +29,7 @@ extension GatewayServer {
         return (id, shipName)
     }
 
-    /// A 400 km circular parking orbit about Earth at 28.5° to the ICRF equator, with the node and phase
+    /// Returns a 400 km circular parking orbit about Earth at 28.5° to the ICRF equator, with the node and phase
     /// spread by player id so that new ships do not start on top of each other.
     static func parkingOrbit(for player: PlayerID) -> OrbitalElements {
         let golden = 2.399963229728653  // golden angle, rad
@@ -69,7 +69,7 @@ extension GatewayServer {
 
     private func array(_ v: SIMD3<Double>) -> [Double] { [v.x, v.y, v.z] }
 
-    /// A file under the web root; directory paths serve index.html. Paths with ".." are refused.
+    /// Reads a file under the web root; directory paths serve index.html and paths with ".." are rejected.
     func staticFile(_ path: String) throws -> HTTPResponse {
         guard !path.contains(".."), !path.contains("\0") else { throw APIError.notFound("no file \(path.prefix(80))") }
         var relative = path

@@ -35,7 +35,7 @@ extension GatewayServer {
         if let session { logger.debug("client disconnected", [("connection", connection), ("player", session.player.id)]) }
     }
 
-    /// A complete client message, on the transport thread: validated here, steering queued to the engine.
+    /// Handles a complete client message on the transport thread: validates it and queues steering to the engine.
     func handleMessage(_ connection: UInt64, _ bytes: UnsafeRawBufferPointer, binary: Bool) {
         guard let session = sessions.withLock({ $0[connection] }) else { return }
         let admitted = sessions.withLock { $0[connection]?.admitMessage() ?? false }

@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 
 /// The HTTP and WebSocket front of the server. The transport (libwebsockets) runs on its own thread;
-/// HTTP requests are answered on a worker queue, so argon2id and store calls never block it; state
+/// HTTP requests are handled on a worker queue, so argon2id and store calls never block it; state
 /// frames are encoded for each client on a broadcast thread, so the tick never waits on a socket.
 public final class GatewayServer: @unchecked Sendable {
     let configuration: GatewayConfiguration

@@ -20,7 +20,7 @@ struct HTTPRequest: Sendable {
         body = raw.body_length > 0 ? Array(UnsafeBufferPointer(start: raw.body, count: raw.body_length)) : []
     }
 
-    /// The value of `name` in the query string, percent-decoded.
+    /// Returns the percent-decoded value of `name` in the query string.
     func queryValue(_ name: String) -> String? {
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1)

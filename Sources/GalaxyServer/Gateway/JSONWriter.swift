@@ -10,7 +10,8 @@ struct JSONWriter {
     mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
     mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
 
-    /// A number in its shortest round-trip form; non-finite values become null, which JSON requires.
+    /// Appends a number in its shortest round-trip form. Non-finite values become null because JSON has no
+    /// literal for them.
     mutating func number(_ value: Double) {
         guard value.isFinite else { return raw("null") }
         if value == value.rounded(), abs(value) < 1e15 {

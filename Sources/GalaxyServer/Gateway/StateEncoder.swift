@@ -1,7 +1,7 @@
 /// Writes the server-to-client messages of docs/protocol.md.
 enum StateEncoder {
-    /// The state message for one client: its own ships in full, other ships inside its view, bodies, and
-    /// the ships that left its view. Updates the session's delta bookkeeping.
+    /// Encodes the state message for one client: its own ships in full, other ships inside its view,
+    /// bodies, and the ships that left its view. Updates the session's delta bookkeeping.
     static func state(_ index: FrameIndex, for session: inout ClientSession, forceFull: Bool) -> [UInt8] {
         let frame = index.frame
         let full = forceFull || session.framesSinceFull >= ClientSession.fullFrameInterval
@@ -77,7 +77,7 @@ enum StateEncoder {
         w.raw("]")
     }
 
-    /// A ship as clients other than its owner see it.
+    /// Encodes a ship as clients other than its owner see it.
     static func publicShip(_ ship: ShipSnapshot, includeStatic: Bool) -> [UInt8] {
         var w = JSONWriter(capacity: 256)
         common(ship, &w, includeStatic: includeStatic)

@@ -3,8 +3,8 @@ import Foundation
 /// A database connection that many threads share, one call at a time.
 ///
 /// `@unchecked Sendable` is sound because `connection` is private and only reachable inside
-/// `withLock`, so no two threads ever use it at once; the connection types themselves are not
-/// thread-safe (SQLite is opened without its own mutex, and a libpq connection must not be shared).
+/// `withLock`, so no two threads use it at once. The connection types themselves are not thread-safe:
+/// SQLite is opened without its own mutex, and a libpq connection must not be shared.
 final class ConnectionLock<Connection>: @unchecked Sendable {
     private let lock = NSLock()
     private var connection: Connection

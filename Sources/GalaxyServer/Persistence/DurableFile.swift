@@ -63,7 +63,7 @@ public enum DurableFile {
     }
 }
 
-/// The C `write(2)`, which `DurableFile.write(_:to:)` hides inside the enum.
+/// Calls the C `write(2)`, which `DurableFile.write(_:to:)` hides inside the enum.
 private func writeBytes(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
     write(descriptor, bytes, count)
 }

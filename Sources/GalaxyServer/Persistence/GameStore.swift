@@ -53,7 +53,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case playerNotFound(PlayerID)
     /// The database cannot be reached or opened; the request can be retried later.
     case unavailable(backend: String, reason: String)
-    /// The database did not answer within the timeout.
+    /// The database did not respond within the timeout.
     case timedOut(backend: String, operation: String, seconds: Double)
     /// A statement failed for a reason other than the ones above.
     case queryFailed(backend: String, operation: String, message: String)
@@ -108,7 +108,7 @@ public protocol GameStore: AnyObject, Sendable {
     /// and implementations call it when they open.
     func migrate() throws
 
-    /// Checks that the database answers, for readiness probes.
+    /// Checks that the database responds, for readiness probes.
     func ping() throws
 
     /// Inserts a player. Usernames are unique ignoring case: a second "Alice" after "alice" throws
@@ -167,3 +167,22 @@ func usernameKey(_ username: String) -> String {
 
 /// Number of snapshots a store keeps by default: enough to fall back past a damaged newest one.
 public let defaultSnapshotRetention = 5
+
+/// Checks the player fields that both backends require.
+func validatePlayerFields(username: String, passwordHash: String) throws {
+    guard !username.isEmpty, !username.contains("\0") else {
+        throw StoreError.invalidArgument("username must be non-empty and contain no NUL character")
+    }
+    guard !passwordHash.isEmpty, !passwordHash.contains("\0") else {
+        throw StoreError.invalidArgument("password hash must be non-empty and contain no NUL character")
+    }
+}
+
+/// Seals `snapshot` for a store, turning encoding failures (a non-finite number) into `StoreError`.
+func sealForStorage(_ snapshot: WorldSnapshot) throws -> (snapshot: WorldSnapshot, json: Data) {
+    do {
+        return try snapshot.sealed()
+    } catch {
+        throw StoreError.invalidArgument("snapshot at tick \(snapshot.tick) cannot be stored: \(error)")
+    }
+}

@@ -10,7 +10,7 @@ struct PostgresError: Error, CustomStringConvertible {
     enum Kind: Equatable {
         /// Connecting failed or the connection broke; the server may not have seen the statement.
         case connection
-        /// No answer within this many seconds; the connection was closed and the outcome is unknown.
+        /// No reply within this many seconds, so the connection was closed and the outcome is unknown.
         case timeout(seconds: Double)
         /// The server rejected the statement with this SQLSTATE.
         case server(sqlState: String)
@@ -33,7 +33,7 @@ struct PostgresError: Error, CustomStringConvertible {
 }
 
 /// One libpq connection that sends parameterized statements (PQsendQueryParams) in non-blocking mode and
-/// waits on the socket with a deadline, so that a server that stops answering cannot block a caller
+/// waits on the socket with a deadline, so that a server that stops responding cannot block a caller
 /// for longer than the timeout. Not thread-safe: `PostgresStore` serializes every call on it.
 final class PostgresConnection {
     /// Text results of one statement: rows of columns, nil for SQL NULL.
@@ -66,16 +66,10 @@ final class PostgresConnection {
     /// Opens a new connection, closing any old one first.
     func connect() throws {
         close()
-        let parsed = try PostgresConnection.parse(url)
-        // Keywords before "dbname" are defaults; the expanded URL in "dbname" overrides them.
-        var keywords = ["application_name"]
-        var values = ["galaxy"]
-        if parsed["connect_timeout"] == nil {
-            keywords.append("connect_timeout")
-            values.append(String(connectTimeoutSeconds))
-        }
-        keywords.append("dbname")
-        values.append(url)
+        // Values given before "dbname" are defaults: with expand_dbname = 1, libpq expands the URL in
+        // "dbname" and its settings (such as its own connect_timeout) override earlier keywords.
+        let keywords = ["application_name", "connect_timeout", "dbname"]
+        let values = ["galaxy", String(connectTimeoutSeconds), url]
         let connection = withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
         }
@@ -182,7 +176,7 @@ final class PostgresConnection {
         }
         if let failure {
             // A FATAL error such as 57P01 (terminated by an administrator) arrives as a result while the
-            // connection still looks usable; libpq marks it broken only after reading the result.
+            // connection still looks usable. libpq marks the connection broken only after that result.
             if PQstatus(handle) != CONNECTION_OK || failure.isConnectionClass {
                 close()
                 throw PostgresError(kind: .connection, message: "connection to \(target) lost: \(failure.message)")
@@ -292,6 +286,8 @@ private func withCStringArray<T>(_ strings: [String], _ body: (UnsafePointer<Uns
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
+/// Returns a libpq message on one line: libpq ends messages with a newline and puts hints on
+/// indented lines of their own.
 private func trimmed(_ message: String) -> String {
-    message.trimmingCharacters(in: .whitespacesAndNewlines)
+    message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
 }

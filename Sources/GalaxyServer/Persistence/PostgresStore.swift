@@ -4,8 +4,8 @@ import Foundation
 ///
 /// Every statement is parameterized and bounded by a timeout, so an unreachable or stalled server
 /// produces `StoreError.unavailable` or `StoreError.timedOut` instead of a hang. A broken connection is
-/// reopened on the next call; reads are retried once on a fresh connection, writes are not, because
-/// the server may have committed them before the connection broke.
+/// reopened on the next call. Reads are retried once on a fresh connection but writes are not, because
+/// the server may have committed a write before the connection broke.
 public final class PostgresStore: GameStore {
     public let backendName = "PostgreSQL"
     /// Number of newest snapshots kept; older ones are deleted as new ones are saved.

@@ -295,27 +295,8 @@ public final class SQLiteStore: GameStore {
     }
 }
 
-/// Returns `date` as it reads back from the database, where it is stored as seconds since 1970 in a
-/// Double; the conversion can change the last bit of `Date`'s own representation.
+/// Returns `date` as it reads back from the database, which stores seconds since 1970 in a Double.
+/// The conversion can change the last bit of `Date`'s own representation.
 private func storedDate(_ date: Date) -> Date {
     Date(timeIntervalSince1970: date.timeIntervalSince1970)
-}
-
-/// Checks the player fields that both backends require.
-func validatePlayerFields(username: String, passwordHash: String) throws {
-    guard !username.isEmpty, !username.contains("\0") else {
-        throw StoreError.invalidArgument("username must be non-empty and contain no NUL character")
-    }
-    guard !passwordHash.isEmpty, !passwordHash.contains("\0") else {
-        throw StoreError.invalidArgument("password hash must be non-empty and contain no NUL character")
-    }
-}
-
-/// Seals `snapshot` for a store, turning encoding failures (a non-finite number) into `StoreError`.
-func sealForStorage(_ snapshot: WorldSnapshot) throws -> (snapshot: WorldSnapshot, json: Data) {
-    do {
-        return try snapshot.sealed()
-    } catch {
-        throw StoreError.invalidArgument("snapshot at tick \(snapshot.tick) cannot be stored: \(error)")
-    }
 }

@@ -4,7 +4,7 @@ import Foundation
 enum SnapshotSelection {
     /// Returns the newest snapshot in `infos` (ordered newest first) whose payload decodes and whose
     /// checksum matches both its contents and the row's checksum column. Damaged rows are logged and
-    /// skipped. Database errors from `fetchPayload` propagate, because they say nothing about the
+    /// skipped. Database errors from `fetchPayload` propagate, because they are not about the
     /// snapshot itself. A nil payload means the row was pruned meanwhile.
     static func newestValid(
         infos: [SnapshotInfo], backend: String, logger: Logger, fetchPayload: (Int64) throws -> Data?
@@ -43,7 +43,7 @@ enum SnapshotSelection {
             throw SnapshotError.checksumMismatch(stored: info.checksum, computed: snapshot.checksum ?? "none")
         }
         guard snapshot.tick == info.tick else {
-            throw SnapshotError.incompatible("row says tick \(info.tick) but the payload has tick \(snapshot.tick)")
+            throw SnapshotError.incompatible("row records tick \(info.tick) but the payload has tick \(snapshot.tick)")
         }
         return snapshot
     }

@@ -4,7 +4,8 @@ extension World {
     /// Copies the world's state into a snapshot (unsealed: `checksum` is nil until a store seals it).
     /// Cheap enough for the tick thread: it copies columns and does no encoding.
     ///
-    /// The world does not track ownership, so `owners` supplies each ship's owning player.
+    /// The world does not track ownership, so `owners` supplies each ship's owning player. Per-tick
+    /// kernel outputs (burn time, events) are left out because the next step recomputes them.
     public func snapshot(owners: [ShipID: PlayerID] = [:]) -> WorldSnapshot {
         let bodyStates = (0..<bodies.count).map { i in
             WorldSnapshot.BodyState(name: bodies.names[i], position: bodies.position(i), velocity: bodies.velocity(i))

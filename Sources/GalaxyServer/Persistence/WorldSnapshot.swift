@@ -125,7 +125,7 @@ public struct WorldSnapshot: Codable, Sendable, Equatable {
 
 // MARK: - Canonical form and checksum
 
-/// Why a stored snapshot was rejected.
+/// A reason to reject a snapshot.
 public enum SnapshotError: Error, Equatable, CustomStringConvertible {
     case missingChecksum
     case checksumMismatch(stored: String, computed: String)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Everything `galaxy serve` can be told.
+/// Settings of `galaxy serve`.
 public struct ServerConfiguration: Sendable {
     public var engine = EngineConfiguration()
     public var gateway = GatewayConfiguration()

@@ -3,7 +3,7 @@ import CPhysicsKernels
 /// Stable identifier of a ship or station within a world.
 public typealias ShipID = UInt64
 
-/// How a ship's attitude is steered; the engine pushes along the ship's body +x axis.
+/// Attitude steering mode. The engine pushes along the ship's body +x axis.
 public enum AttitudeMode: String, Codable, Sendable, CaseIterable {
     case hold, direction, prograde, retrograde, normal, antinormal
     case radialIn = "radial_in"
@@ -30,7 +30,7 @@ public enum AttitudeMode: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// What a ship in target mode points at.
+/// The object a ship in target mode points at.
 public enum AttitudeTarget: Codable, Sendable, Equatable {
     case body(String)
     case ship(ShipID)

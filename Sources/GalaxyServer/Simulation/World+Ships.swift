@@ -118,7 +118,7 @@ extension World {
             condition: ShipCondition(rawValue: ships.flags[i]))
     }
 
-    /// The deepest sphere of influence containing `position`.
+    /// Returns the body with the deepest sphere of influence containing `position`.
     func dominantBody(at position: SIMD3<Double>) -> Int {
         var best = 0
         var bestRadius = Double.infinity

@@ -33,8 +33,9 @@ struct PostgresError: Error, CustomStringConvertible {
 }
 
 /// One libpq connection that sends parameterized statements (PQsendQueryParams) in non-blocking mode and
-/// waits on the socket with a deadline, so that a server that stops responding cannot block a caller
-/// for longer than the timeout. Not thread-safe: `PostgresStore` serializes every call on it.
+/// waits on the socket with a deadline, so a statement cannot block its caller past its timeout.
+/// Connecting blocks for up to libpq's connect_timeout per server address, plus any DNS lookup time.
+/// Not thread-safe: `PostgresStore` serializes every call on it.
 final class PostgresConnection {
     /// Text results of one statement: rows of columns, nil for SQL NULL.
     typealias Rows = [[String?]]
@@ -217,7 +218,8 @@ final class PostgresConnection {
         guard let options = PQconninfoParse(url, &error) else {
             let message = error.map { String(cString: $0) } ?? "out of memory"
             PQfreemem(error)
-            throw PostgresError(kind: .connection, message: "invalid PostgreSQL connection URL: \(trimmed(message))")
+            throw StoreError.invalidArgument(
+                "invalid PostgreSQL connection URL (\(trimmed(message))); expected postgresql://user@host:port/database")
         }
         defer { PQconninfoFree(options) }
         var result: [String: String] = [:]

@@ -45,7 +45,8 @@ public final class SnapshotWriter: @unchecked Sendable {
 
     /// Starts the writer thread. With `exportURL`, each saved snapshot is also written to that file
     /// atomically (temporary file, fsync, rename, fsync of the directory). `onSaved` receives each
-    /// saved row and the seconds the store took, for metrics.
+    /// saved row and the seconds the store took, for metrics. The thread runs until
+    /// `stop(timeoutSeconds:)` is called.
     public init(
         store: any GameStore, logger: Logger, retry: RetryPolicy = RetryPolicy(), exportURL: URL? = nil,
         onSaved: (@Sendable (SnapshotInfo, Double) -> Void)? = nil

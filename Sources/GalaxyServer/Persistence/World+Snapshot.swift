@@ -10,7 +10,7 @@ extension World {
         let bodyStates = (0..<bodies.count).map { i in
             WorldSnapshot.BodyState(name: bodies.names[i], position: bodies.position(i), velocity: bodies.velocity(i))
         }
-        let shipStates = (0..<ships.count).map { i in shipState(at: i, owner: owners[ships.ids[i]]) }
+        let shipStates = (0..<ships.count).map { i in shipState(at: i, owner: owners[ships.ids[i]] ?? ships.owners[i]) }
         return WorldSnapshot(
             tick: tick, gameTimeSeconds: elapsedSeconds, epoch: catalog.epoch, nextShipID: nextShipID,
             bodies: bodyStates, ships: shipStates)
@@ -114,7 +114,7 @@ extension World {
         let primary = bodies.index(named: state.primaryBody)!
         let i = ships.append(
             id: state.id, name: state.name, kind: state.kind, design: design, position: state.position,
-            velocity: state.velocity, primary: primary)
+            velocity: state.velocity, primary: primary, owner: state.ownerPlayerID)
         writeMotionAndCommands(state, at: i)
         ships.targets[i] = state.target
         ships.mode[i] = state.mode.kernelValue

@@ -22,7 +22,11 @@ public final class ServerApp: @unchecked Sendable {
         engine = try TickEngine(
             world: world, configuration: configuration.engine, metrics: metrics, logger: logger.with("component", "engine"))
         let snapshotMetrics = SnapshotMetrics(registry: metrics)
-        snapshots = SnapshotWriter(store: store, logger: logger) { info, seconds in snapshotMetrics.saved(info, seconds: seconds) }
+        // The writer gets its own connection so that a long snapshot write never delays a log-in.
+        let snapshotStore = try ServerApp.openStore(configuration, logger: logger)
+        snapshots = SnapshotWriter(store: snapshotStore, logger: logger) { info, seconds in
+            snapshotMetrics.saved(info, seconds: seconds)
+        }
         let readinessStore = store
         let engineStarted = started
         gateway = GatewayServer(
@@ -38,7 +42,7 @@ public final class ServerApp: @unchecked Sendable {
                 }
             })
         let ticks = UInt64(max(1, (configuration.snapshotIntervalSeconds * configuration.engine.tickRateHz).rounded()))
-        engine.every(ticks: ticks) { [snapshots] world in snapshots.submit(world.snapshot(owners: world.shipOwners)) }
+        engine.every(ticks: ticks) { [snapshots] world in snapshots.submit(world.snapshot()) }
     }
 
     final class Flag: Sendable {
@@ -59,7 +63,7 @@ public final class ServerApp: @unchecked Sendable {
         started.value.store(false, ordering: .releasing)
         gateway.stop()
         engine.stop()
-        if let snapshot = try? engine.withStoppedWorld({ world in world.snapshot(owners: world.shipOwners) }) {
+        if let snapshot = try? engine.withStoppedWorld({ world in world.snapshot() }) {
             snapshots.submit(snapshot)
             if !snapshots.flush(timeoutSeconds: 15) {
                 logger.error("final snapshot not written within 15 s", [("tick", snapshot.tick)])

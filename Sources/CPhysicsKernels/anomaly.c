@@ -92,7 +92,8 @@ static int solve_bracketed(residual_fn f, slope_fn df, double e, double M, doubl
         if (!(next > lo && next < hi)) {
             next = 0.5 * (lo + hi);
         }
-        if (next == x || hi - lo <= 4.0 * 2.220446049250313e-16 * fmax(1.0, fabs(x))) {
+        double tolerance = 4.0 * 2.220446049250313e-16 * fmax(1.0, fabs(x));
+        if (fabs(next - x) <= tolerance || hi - lo <= tolerance) {
             *root = next;
             return GK_OK;
         }

@@ -48,21 +48,34 @@ static double universal_residual(const universal_orbit *o, double chi, double ta
     stumpff(z, &c2, &c3);
     double chi2 = chi * chi;
     double value = o->sigma0 * chi2 * c2 + (1.0 - o->alpha * o->r0) * chi2 * chi * c3 + o->r0 * chi - target;
-    *radius = o->sigma0 * chi * (1.0 - z * c3) + (1.0 - o->alpha * o->r0) * chi2 * c2 + o->r0 * (1.0 - z * c2);
+    *radius = o->sigma0 * chi * (1.0 - z * c3) + (1.0 - o->alpha * o->r0) * chi2 * c2 + o->r0;
     return value;
 }
 
-/* Solves for chi given sqrt(mu)*dt, inside a bracket kept around the root. */
+/* Residual with overflow read as "far past the root": the residual increases with chi, so an
+ * infinite or NaN value (cosh overflow on a hyperbola) can only come from overshooting. */
+static double bounded_residual(const universal_orbit *o, double chi, double target, double *radius) {
+    double value = universal_residual(o, chi, target, radius);
+    if (!isfinite(value)) {
+        *radius = INFINITY;
+        return chi >= 0.0 ? INFINITY : -INFINITY;
+    }
+    return value;
+}
+
+/* Solves for chi given sqrt(mu)*dt, inside a bracket kept around the root. Ellipses are bounded by
+ * one revolution; other conics by doubling an upper bound from 1 until the residual changes sign,
+ * which stays finite and takes a few dozen steps even for very long hyperbolic flights. */
 static int solve_universal(const universal_orbit *o, double dt, double *chi_out) {
     double target = o->sqrt_mu * dt;
     double sign = dt >= 0.0 ? 1.0 : -1.0;
     double radius = 0.0;
     double lo = 0.0, hi;
     if (o->alpha > 0.0) {
-        hi = sign * TWO_PI / sqrt(o->alpha); /* one full revolution bounds |chi| */
+        hi = sign * TWO_PI / sqrt(o->alpha);
     } else {
-        hi = sign * fmax(fabs(target) / o->r0, 1.0);
-        for (int k = 0; k < 200 && sign * universal_residual(o, hi, target, &radius) < 0.0; k++) {
+        hi = sign;
+        for (int k = 0; k < 1100 && sign * bounded_residual(o, hi, target, &radius) < 0.0; k++) {
             lo = hi;
             hi *= 2.0;
         }
@@ -77,7 +90,7 @@ static int solve_universal(const universal_orbit *o, double dt, double *chi_out)
         chi = 0.5 * (lo + hi);
     }
     for (int iter = 0; iter < GK_KEPLER_MAX_ITER; iter++) {
-        double value = universal_residual(o, chi, target, &radius);
+        double value = bounded_residual(o, chi, target, &radius);
         if (value > 0.0) {
             hi = chi;
         } else if (value < 0.0) {
@@ -86,11 +99,14 @@ static int solve_universal(const universal_orbit *o, double dt, double *chi_out)
             *chi_out = chi;
             return GK_OK;
         }
-        double next = radius > 0.0 ? chi - value / radius : 0.5 * (lo + hi);
+        double next = radius > 0.0 && isfinite(radius) ? chi - value / radius : 0.5 * (lo + hi);
         if (!(next > lo && next < hi)) {
             next = 0.5 * (lo + hi);
         }
-        if (next == chi || hi - lo <= 4.0 * 2.220446049250313e-16 * fmax(fabs(chi), 1e-300)) {
+        /* Newton may dither in the last bit without shrinking the bracket, so a step at round-off
+         * size also ends the search. */
+        double tolerance = 4.0 * 2.220446049250313e-16 * fmax(fabs(chi), 1e-300);
+        if (fabs(next - chi) <= tolerance || hi - lo <= tolerance) {
             *chi_out = next;
             return GK_OK;
         }

@@ -129,7 +129,7 @@ int gk_state_from_elements(double mu, const gk_elements *el, double r[3], double
     if (e == 1.0) {
         p = 2.0 * el->periapsis_m;
     } else {
-        p = a * (1.0 - e * e);
+        p = a * (1.0 - e) * (1.0 + e); /* keeps its digits as e -> 1 */
     }
     if (!(p > 0.0) || !isfinite(p)) {
         return GK_ERR_INVALID_ARGUMENT; /* e.g. a > 0 with e > 1 */

@@ -189,6 +189,10 @@ static void cartesian_step(gk_ships *s, int32_t i, const gk_body_constants *b, c
     segment_or_impact(view->mid, view->end, n, p, b->radius_m[p], 0.5 * view->h, st);
 }
 
+/* Leapfrog's energy error relative to the orbit's energy grows like (h / T)^2 * (a / r), so the
+ * step must be short against the local timescale T = min(r/v, sqrt(r^3/mu)) and shorter still deep
+ * in an eccentric orbit, where r is far below a: the limit scales with r/a, which leaves the error
+ * below GK_CARTESIAN_FRACTION^2 * r/a there. */
 static int uses_cartesian(const gk_body_constants *b, int32_t p, const double *start, int32_t n,
                           const ship_state *st, double h) {
     double r2 = 0.0, v2 = 0.0;
@@ -199,9 +203,15 @@ static int uses_cartesian(const gk_body_constants *b, int32_t p, const double *s
         v2 += dv * dv;
     }
     double r = sqrt(r2);
-    double timescale = sqrt(r2 * r / b->gm[p]);
+    double mu = b->gm[p];
+    double timescale = sqrt(r2 * r / mu);
     if (v2 > 0.0) {
         timescale = fmin(timescale, r / sqrt(v2));
+    }
+    double energy = 0.5 * v2 - mu / r;
+    if (energy < 0.0) {
+        double a = -mu / (2.0 * energy);
+        timescale *= fmin(1.0, r / a);
     }
     return h < GK_CARTESIAN_FRACTION * timescale;
 }

@@ -8,9 +8,10 @@
  * rotates body-frame vectors into ICRF; the main engine pushes along body +x.
  *
  * Translation, per body substep of the trace (gk_nbody.h):
- * - a ship close to its primary relative to the step (step shorter than
- *   GK_CARTESIAN_FRACTION of min(r/v, sqrt(r^3/mu)) ) takes a Cartesian
- *   drift-kick-drift step under the summed gravity of all bodies;
+ * - a ship whose step is short against its orbit (shorter than
+ *   GK_CARTESIAN_FRACTION of min(r/v, sqrt(r^3/mu)), scaled by r/a
+ *   on bound orbits) takes a Cartesian drift-kick-drift step under the
+ *   summed gravity of all bodies;
  * - every other ship takes a Wisdom-Holman step: exact Kepler drift about
  *   its primary (gk_kepler_drift), then a kick with the other bodies' tidal
  *   pull and the thrust, then a second drift. This stays stable at any

@@ -16,9 +16,13 @@ public struct KernelError: Error, CustomStringConvertible, Equatable {
 
     public var description: String { "\(kernel) failed: \(message) (code \(code)); \(context)" }
 
-    /// Throws when `code` is an error; GK_ERR_NO_CONVERGENCE is returned as a usable result and is not thrown.
-    static func check(_ code: Int32, kernel: String, context: @autoclosure () -> String) throws {
-        if code != Int32(GK_OK) && code != Int32(GK_ERR_NO_CONVERGENCE) {
+    /// Throws when `code` is an error. GK_ERR_NO_CONVERGENCE comes with a usable bisection result and is
+    /// thrown only when `acceptNoConvergence` is false.
+    static func check(
+        _ code: Int32, kernel: String, context: @autoclosure () -> String, acceptNoConvergence: Bool = true
+    ) throws {
+        let usable = code == Int32(GK_OK) || (acceptNoConvergence && code == Int32(GK_ERR_NO_CONVERGENCE))
+        if !usable {
             throw KernelError(kernel: kernel, code: code, context: context())
         }
     }

@@ -93,7 +93,7 @@ public enum TwoBody {
         var v = [velocity.x, velocity.y, velocity.z]
         try KernelError.check(
             gk_kepler_drift(mu, &r, &v, seconds), kernel: "gk_kepler_drift",
-            context: "mu=\(mu) r=\(position) v=\(velocity) dt=\(seconds)")
+            context: "mu=\(mu) r=\(position) v=\(velocity) dt=\(seconds)", acceptNoConvergence: false)
         return (SIMD3(r[0], r[1], r[2]), SIMD3(v[0], v[1], v[2]))
     }
 

@@ -8,8 +8,12 @@
 static const double C2 = GK_SPEED_OF_LIGHT_M_S * GK_SPEED_OF_LIGHT_M_S;
 
 /* First-order post-Newtonian field of body s on every other body, with the
- * reaction on s weighted by the mass ratio so total momentum is kept. */
-static void add_relativity(gk_bodies *b) {
+ * reaction on s weighted by the mass ratio so total momentum is kept. The
+ * field depends on velocity, and a kick at the middle of a drift-kick-drift
+ * step holds velocities half a kick old: `half_kick_s` advances them with
+ * the Newtonian accelerations (already in ax/ay/az) to the kick's time,
+ * which keeps the term second-order accurate at long substeps. */
+static void add_relativity(gk_bodies *b, double half_kick_s) {
     int32_t s = b->relativity_source;
     double mu = b->gm[s];
     if (!(mu > 0.0)) {
@@ -22,7 +26,9 @@ static void add_relativity(gk_bodies *b) {
             continue;
         }
         double rx = b->x[i] - b->x[s], ry = b->y[i] - b->y[s], rz = b->z[i] - b->z[s];
-        double ux = b->vx[i] - b->vx[s], uy = b->vy[i] - b->vy[s], uz = b->vz[i] - b->vz[s];
+        double ux = b->vx[i] - b->vx[s] + (b->ax[i] - b->ax[s]) * half_kick_s;
+        double uy = b->vy[i] - b->vy[s] + (b->ay[i] - b->ay[s]) * half_kick_s;
+        double uz = b->vz[i] - b->vz[s] + (b->az[i] - b->az[s]) * half_kick_s;
         double r = sqrt(rx * rx + ry * ry + rz * rz);
         double inv_r = 1.0 / r;
         double u2 = ux * ux + uy * uy + uz * uz;
@@ -44,7 +50,7 @@ static void add_relativity(gk_bodies *b) {
     b->az[s] += react_z;
 }
 
-void gk_nbody_accelerations(gk_bodies *b) {
+static void accelerations(gk_bodies *b, double half_kick_s) {
     for (int32_t i = 0; i < b->count; i++) {
         double p[3] = {b->x[i], b->y[i], b->z[i]};
         double a[3];
@@ -54,9 +60,11 @@ void gk_nbody_accelerations(gk_bodies *b) {
         b->az[i] = a[2];
     }
     if (b->relativity_source >= 0 && b->relativity_source < b->count) {
-        add_relativity(b);
+        add_relativity(b, half_kick_s);
     }
 }
+
+void gk_nbody_accelerations(gk_bodies *b) { accelerations(b, 0.0); }
 
 static void drift(gk_bodies *b, double h) {
     for (int32_t i = 0; i < b->count; i++) {
@@ -67,7 +75,7 @@ static void drift(gk_bodies *b, double h) {
 }
 
 static void kick(gk_bodies *b, double h) {
-    gk_nbody_accelerations(b);
+    accelerations(b, 0.5 * h);
     for (int32_t i = 0; i < b->count; i++) {
         b->vx[i] += b->ax[i] * h;
         b->vy[i] += b->ay[i] * h;

@@ -34,19 +34,8 @@ struct FrameIndex: Sendable {
         writer.raw("[")
         for (k, body) in frame.bodies.enumerated() {
             if k > 0 { writer.raw(",") }
-            writer.raw("[")
-            writer.number(body.position.x)
-            writer.raw(",")
-            writer.number(body.position.y)
-            writer.raw(",")
-            writer.number(body.position.z)
-            writer.raw(",")
-            writer.number(body.velocity.x)
-            writer.raw(",")
-            writer.number(body.velocity.y)
-            writer.raw(",")
-            writer.number(body.velocity.z)
-            writer.raw("]")
+            let (p, v) = (body.position, body.velocity)
+            writer.numbers(p.x, p.y, p.z, v.x, v.y, v.z)
         }
         writer.raw("]")
         encodedBodies = writer.bytes

@@ -39,15 +39,17 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func vector(_ v: SIMD3<Double>) {
+    /// Appends a JSON array of numbers.
+    mutating func numbers(_ values: Double...) {
         raw("[")
-        number(v.x)
-        raw(",")
-        number(v.y)
-        raw(",")
-        number(v.z)
+        for (k, value) in values.enumerated() {
+            if k > 0 { raw(",") }
+            number(value)
+        }
         raw("]")
     }
+
+    mutating func vector(_ v: SIMD3<Double>) { numbers(v.x, v.y, v.z) }
 
     mutating func key(_ name: String) {
         string(name)

@@ -66,15 +66,8 @@ enum StateEncoder {
         w.vector(ship.position)
         w.raw(",\"v\":")
         w.vector(ship.velocity)
-        w.raw(",\"q\":[")
-        w.number(ship.attitude.x)
-        w.raw(",")
-        w.number(ship.attitude.y)
-        w.raw(",")
-        w.number(ship.attitude.z)
-        w.raw(",")
-        w.number(ship.attitude.w)
-        w.raw("]")
+        w.raw(",\"q\":")
+        w.numbers(ship.attitude.x, ship.attitude.y, ship.attitude.z, ship.attitude.w)
     }
 
     /// Encodes a ship as clients other than its owner see it.

@@ -22,7 +22,7 @@ let package = Package(
             name: "CPhysicsKernels",
             path: "Sources/CPhysicsKernels",
             cSettings: kernelFlags,
-            linkerSettings: [.linkedLibrary("m")]
+            linkerSettings: [.linkedLibrary("m"), .linkedLibrary("openblas")]
         ),
         .systemLibrary(
             name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),

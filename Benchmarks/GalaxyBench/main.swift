@@ -19,3 +19,4 @@ if wants("nbody") { try NBodyBench.run(catalog: catalog) }
 if wants("warp") { try WarpBench.run(catalog: catalog) }
 if wants("ships") { try ShipBench.run(catalog: catalog) }
 if wants("tick") { try TickBench.run(catalog: catalog) }
+if wants("qlaw") { try QLawBench.run(catalog: catalog) }

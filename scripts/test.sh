@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing, starts the servers the tests use on loopback, runs every test, stops them.
+# Installs what is missing, starts the servers the tests use on loopback, runs every test (Swift
+# unit and integration tests, then the end-to-end suite against real `galaxy serve` processes with a
+# Python WebSocket client), and stops the servers. Arguments go to `swift test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-if [ -x scripts/start-test-services.sh ]; then
-  eval "$(scripts/start-test-services.sh)"
-  trap 'scripts/stop-test-services.sh || true' EXIT
-fi
+python3 -m pip install -q -r Tests/e2e/requirements.txt
+eval "$(scripts/start-test-services.sh)"
+trap 'scripts/stop-test-services.sh || true' EXIT
 swift build --build-tests
 swift test --skip-build "$@"
+GALAXY_BIN="$PWD/.build/debug/galaxy" python3 -m pytest -q Tests/e2e

@@ -1,8 +1,8 @@
 /*
- * Universal-variable Kepler propagation (Battin's formulation, also in
- * Vallado, "Fundamentals of Astrodynamics", algorithm 8) and the time until
- * an orbit descends to a given radius, which the ship kernel uses to place
- * a surface impact inside a step.
+ * Kepler propagation in universal variables (Kepler's equation written with
+ * Stumpff functions, one form for every conic, radial orbits included) and
+ * the time until an orbit descends to a given radius, which the ship kernel
+ * uses to place a surface impact inside a step.
  */
 #include <math.h>
 
@@ -63,8 +63,8 @@ static double bounded_residual(const universal_orbit *o, double chi, double targ
     return value;
 }
 
-/* Solves for chi given sqrt(mu)*dt, inside a bracket kept around the root. Ellipses are bounded by
- * one revolution; other conics by doubling an upper bound from 1 until the residual changes sign,
+/* Solves for chi given sqrt(mu)*dt, inside a bracket kept around the root. One revolution bounds
+ * chi on an ellipse. On other conics an upper bound doubles from 1 until the residual changes sign,
  * which stays finite and takes a few dozen steps even for very long hyperbolic flights. */
 static int solve_universal(const universal_orbit *o, double dt, double *chi_out) {
     double target = o->sqrt_mu * dt;

@@ -6,7 +6,8 @@
  *
  * Forces: Newtonian point masses between all bodies, plus the first-order
  * post-Newtonian field of one body (the Sun) on every other body
- * (Schwarzschild term in harmonic coordinates, e.g. Anderson et al. 1975):
+ * (the one-body Schwarzschild term of the post-Newtonian equations of motion,
+ * in harmonic coordinates):
  *   a = GM/(c^2 r^3) [ (4 GM/r - v^2) r + 4 (r.v) v ]
  * with r, v relative to that body; the opposite momentum goes to the Sun so
  * the barycentre stays put. It supplies most of the difference between a

@@ -90,10 +90,9 @@ static void leapfrog(gk_bodies *b, double h) {
 }
 
 /* Suzuki's fourth-order composition: stages p, p, 1 - 4p, p, p of the
- * second-order step with p = 1 / (4 - 4^(1/3)). Its weights stay small,
- * unlike the three-stage triple jump's, so its error constant is lower for
- * two more force evaluations (the 300 s substep was chosen by measuring
- * Phobos against a 1 s-step run; see Benchmarks/BENCHMARKS.md). */
+ * second-order step with p = 1 / (4 - 4^(1/3)), so every stage weight is
+ * below 1 in size. The 300 s substep limit in IntegrationPolicy comes from
+ * measuring Phobos against a 1 s-step run (Benchmarks/BENCHMARKS.md). */
 static void order4(gk_bodies *b, double h) {
     const double p = 1.0 / (4.0 - cbrt(4.0));
     const double weights[5] = {p, p, 1.0 - 4.0 * p, p, p};

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"  # 1,000 clients and the server need well over the default 1,024 descriptors
 python3 -m pip install -q -r Benchmarks/gateway/requirements.txt
 swift build -c release --product galaxy >/dev/null
 out=Benchmarks/results/gateway.jsonl

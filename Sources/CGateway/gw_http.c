@@ -219,7 +219,12 @@ int gw_http_callback(gw_server *server, gw_session *s, struct lws *wsi, enum lws
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return write_response(server, s, wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
-        gw_unregister(server, s);
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        /* lws frees the session memory when it drops the protocol at the end of a transaction,
+         * before any CLOSED_HTTP, so the table must forget the session here. */
+        if (s->kind == GW_KIND_HTTP) {
+            gw_unregister(server, s);
+        }
         return 0;
     default:
         return 0;

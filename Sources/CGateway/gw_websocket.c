@@ -153,8 +153,12 @@ int gw_ws_callback(gw_server *server, gw_session *s, struct lws *wsi, enum lws_c
         return receive(server, s, wsi, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return write_next(server, s, wsi);
-    case LWS_CALLBACK_CLOSED: {
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL: {
+        /* Either may come first and the session memory is freed after the drop; the first one
+         * reports the close and unregisters, the second finds nothing left to do. */
         int accepted = s->accepted;
+        s->accepted = 0;
         uint64_t id = s->id;
         if (accepted) {
             pthread_mutex_lock(&server->lock);

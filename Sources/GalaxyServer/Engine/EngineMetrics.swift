@@ -13,6 +13,8 @@ final class EngineMetrics: Sendable {
         var commandsRejected: UInt64 = 0
         var queueDepth = 0
         var queueFull: UInt64 = 0
+        var automationSeconds = 0.0
+        var activeManeuvers = 0
         var tickDurations = HistogramValue(bounds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
     }
 
@@ -24,7 +26,7 @@ final class EngineMetrics: Sendable {
 
     func record(
         step: StepTimings, total: Double, status: EngineStatus, ships: Int, applied: (accepted: Int, rejected: Int),
-        queued: Int
+        queued: Int, automation: (seconds: Double, active: Int)
     ) {
         values.withLock { v in
             v.step = step
@@ -34,6 +36,8 @@ final class EngineMetrics: Sendable {
             v.commandsApplied += UInt64(applied.accepted)
             v.commandsRejected += UInt64(applied.rejected)
             v.queueDepth = queued
+            v.automationSeconds = automation.seconds
+            v.activeManeuvers = automation.active
             v.tickDurations.observe(total)
         }
     }
@@ -71,6 +75,10 @@ final class EngineMetrics: Sendable {
         gauge(r, "tick_engine_effective_warp", "Game seconds per wall second actually applied.") { $0.status.effectiveWarp }
         gauge(r, "tick_engine_requested_warp", "Game seconds per wall second requested by the operator.") { $0.status.requestedWarp }
         gauge(r, "tick_engine_paused", "1 while the simulation is paused, else 0.") { $0.status.paused ? 1 : 0 }
+        gauge(r, "tick_engine_automation_duration_ms", "Wall time of the last automation step (maneuvers and rules), ms.") {
+            $0.automationSeconds * 1000
+        }
+        gauge(r, "automation_active_maneuvers", "Ships with an active maneuver.") { Double($0.activeManeuvers) }
         gauge(r, "tick_engine_command_queue_depth", "Commands waiting for the next tick.") { Double($0.queueDepth) }
         counter(r, "tick_engine_overruns_total", "Ticks that took longer than the tick interval.") { Double($0.status.overruns) }
         counter(r, "tick_engine_skipped_ticks_total", "Tick intervals dropped after overruns instead of being replayed.") {

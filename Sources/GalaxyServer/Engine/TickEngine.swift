@@ -12,6 +12,8 @@ public final class TickEngine: @unchecked Sendable {
     // The world and the schedule are touched only by the tick thread (or by `runTick` in tests when no
     // thread is running); everything else goes through the locks below.
     private let world: World
+    /// Maneuvers and rules, stepped on the tick thread before physics.
+    let automation: AutomationSystem
     let configuration: EngineConfiguration
     private let clock: any TickClock
     private let metrics: EngineMetrics
@@ -20,6 +22,7 @@ public final class TickEngine: @unchecked Sendable {
     private let state: Mutex<EngineStatus>
     private let frameHandlers = Mutex<[@Sendable (WorldFrame) -> Void]>([])
     private let eventHandlers = Mutex<[@Sendable ([ShipEvent]) -> Void]>([])
+    private let maneuverEventHandlers = Mutex<[@Sendable ([ManeuverEvent]) -> Void]>([])
     private let periodicTasks = Mutex<[(every: UInt64, task: @Sendable (World) -> Void)]>([])
     private let running = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
@@ -38,6 +41,7 @@ public final class TickEngine: @unchecked Sendable {
         self.metrics = EngineMetrics(registry: metrics)
         self.logger = logger
         queue = CommandQueue(capacity: configuration.commandQueueCapacity)
+        automation = try AutomationSystem()
         var status = EngineStatus()
         status.requestedWarp = configuration.warp
         status.effectiveWarp = configuration.warp
@@ -66,6 +70,11 @@ public final class TickEngine: @unchecked Sendable {
     /// Calls `handler` on the tick thread with each tick's ship events, when there are any.
     public func onEvents(_ handler: @escaping @Sendable ([ShipEvent]) -> Void) {
         eventHandlers.withLock { $0.append(handler) }
+    }
+
+    /// Calls `handler` on the tick thread with each tick's maneuver events, when there are any.
+    public func onManeuverEvents(_ handler: @escaping @Sendable ([ManeuverEvent]) -> Void) {
+        maneuverEventHandlers.withLock { $0.append(handler) }
     }
 
     /// Runs `task` on the tick thread after every `ticks`-th tick (by tick number), with the world.
@@ -136,8 +145,14 @@ public final class TickEngine: @unchecked Sendable {
         let applied = applyCommands()
         var status = state.withLock { $0 }
         var events: [ShipEvent] = []
+        var maneuverEvents: [ManeuverEvent] = []
+        var automationSeconds = 0.0
         if !status.paused {
             let seconds = status.effectiveWarp * configuration.tickInterval
+            // Automation steers before physics so that its commands act in this same tick.
+            let automationStart = clock.now()
+            maneuverEvents = automation.step(world: world, seconds: seconds)
+            automationSeconds = clock.now() - automationStart
             do {
                 events = try world.step(seconds: seconds)
             } catch {
@@ -150,9 +165,13 @@ public final class TickEngine: @unchecked Sendable {
         if !events.isEmpty {
             for handler in eventHandlers.withLock({ $0 }) { handler(events) }
         }
+        if !maneuverEvents.isEmpty {
+            for handler in maneuverEventHandlers.withLock({ $0 }) { handler(maneuverEvents) }
+        }
         let handlers = frameHandlers.withLock { $0 }
         if !handlers.isEmpty {
-            let frame = world.frame(events: events, status: status)
+            let frame = world.frame(
+                events: events, maneuvers: automation.activeProgress, maneuverEvents: maneuverEvents, status: status)
             for handler in handlers { handler(frame) }
         }
         for (every, task) in periodicTasks.withLock({ $0 }) where world.tick % every == 0 && !status.paused {
@@ -161,7 +180,7 @@ public final class TickEngine: @unchecked Sendable {
         let total = clock.now() - started
         metrics.record(
             step: stepTimings, total: total, status: status, ships: world.shipCount, applied: applied,
-            queued: queue.depth)
+            queued: queue.depth, automation: (automationSeconds, automation.activeManeuverCount))
     }
 
     private func updateStatus(duration: Double, started: Double) -> EngineStatus {
@@ -207,6 +226,7 @@ public final class TickEngine: @unchecked Sendable {
             case .steer(let steering, let reply):
                 do {
                     try world.apply(steering)
+                    automation.playerSteered(ship: steering.shipID)
                     accepted += 1
                     reply?(.success(()))
                 } catch {
@@ -229,6 +249,16 @@ public final class TickEngine: @unchecked Sendable {
                     s.requestedWarp = warp
                     if !s.degraded { s.effectiveWarp = warp }
                 }
+            case .maneuver(let ship, let goal, let reply):
+                do {
+                    let progress = try automation.request(goal, ship: ship, world: world)
+                    reply?(.success(progress))
+                } catch {
+                    logger.debug("maneuver rejected", [("ship", ship), ("error", "\(error)")])
+                    reply?(.failure(error))
+                }
+            case .cancelManeuver(let ship, let reply):
+                reply?(automation.cancel(ship: ship))
             case .mutate(let change):
                 change(world)
             }

@@ -12,16 +12,21 @@ public struct WorldFrame: Sendable {
     public var bodies: [Body]
     public var ships: [ShipSnapshot]
     public var events: [ShipEvent]
+    /// Progress of every active maneuver and the maneuver events of this tick.
+    public var maneuvers: [ShipID: ManeuverProgress]
+    public var maneuverEvents: [ManeuverEvent]
     public var status: EngineStatus
 }
 
 extension World {
-    func frame(events: [ShipEvent], status: EngineStatus) -> WorldFrame {
+    func frame(
+        events: [ShipEvent], maneuvers: [ShipID: ManeuverProgress], maneuverEvents: [ManeuverEvent], status: EngineStatus
+    ) -> WorldFrame {
         let bodyFrames = (0..<bodies.count).map { i in
             WorldFrame.Body(name: bodies.names[i], position: bodies.position(i), velocity: bodies.velocity(i))
         }
         return WorldFrame(
             tick: tick, gameTimeSeconds: elapsedSeconds, bodies: bodyFrames, ships: allShips(), events: events,
-            status: status)
+            maneuvers: maneuvers, maneuverEvents: maneuverEvents, status: status)
     }
 }

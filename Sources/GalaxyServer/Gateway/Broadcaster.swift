@@ -88,15 +88,20 @@ final class Broadcaster: @unchecked Sendable {
         }
     }
 
-    /// Sends each ship event to every connection of the ship's owner.
+    /// Sends each ship and maneuver event to every connection of the ship's owner.
     private func deliverEvents(_ events: [ShipEvent], index: FrameIndex, gateway: GatewayServer) {
-        guard !events.isEmpty else { return }
+        let maneuverEvents = index.frame.maneuverEvents
+        guard !events.isEmpty || !maneuverEvents.isEmpty else { return }
         let connections = gateway.sessions.withLock { all in
             Dictionary(grouping: all.values, by: { $0.player.id }).mapValues { $0.map(\.connectionID) }
         }
         for event in events {
             guard let owner = index.ship(event.shipID)?.owner else { continue }
             for connection in connections[owner] ?? [] { gateway.send(connection, StateEncoder.event(event)) }
+        }
+        for event in maneuverEvents {
+            guard let owner = index.ship(event.shipID)?.owner else { continue }
+            for connection in connections[owner] ?? [] { gateway.send(connection, ManeuverEncoder.event(event)) }
         }
     }
 }

@@ -2,6 +2,8 @@
 enum ClientMessage: Equatable {
     case steer(SteeringCommand)
     case view(ViewRequest)
+    case maneuver(ShipID, ManeuverGoal)
+    case cancelManeuver(ShipID)
     case ping
 }
 
@@ -56,9 +58,17 @@ struct ClientMessageParser {
         switch type {
         case "steer": return (seq, .steer(try steering(fields)))
         case "view": return (seq, .view(try view(fields)))
+        case "maneuver":
+            let (ship, goal) = try ManeuverRequestParser.parse(fields)
+            return (seq, .maneuver(ship, goal))
+        case "cancel_maneuver":
+            guard let shipValue = fields["ship_id"] else { throw .missing("ship_id") }
+            return (seq, .cancelManeuver(ShipID(try positiveInteger(shipValue, field: "ship_id"))))
         case "ping": return (seq, .ping)
         default:
-            throw ProtocolError(code: "unknown_type", message: "type: unknown message type '\(type.prefix(40))'; expected steer, view or ping")
+            throw ProtocolError(
+                code: "unknown_type",
+                message: "type: unknown message type '\(type.prefix(40))'; expected steer, view, maneuver, cancel_maneuver or ping")
         }
     }
 
@@ -114,19 +124,19 @@ struct ClientMessageParser {
         throw .field(field, "expected {\"body\": NAME} or {\"ship\": ID}")
     }
 
-    private static func number(_ value: JSONValue, field: String) throws(ProtocolError) -> Double {
+    static func number(_ value: JSONValue, field: String) throws(ProtocolError) -> Double {
         guard case .number(let n) = value else { throw .field(field, "expected a number, got \(value.typeName)") }
         guard n.isFinite else { throw .field(field, "must be finite, got \(n)") }
         return n
     }
 
-    private static func integer(_ value: JSONValue, field: String) throws(ProtocolError) -> Int64 {
+    static func integer(_ value: JSONValue, field: String) throws(ProtocolError) -> Int64 {
         let n = try number(value, field: field)
         guard n == n.rounded(), abs(n) < 9e15 else { throw .field(field, "expected an integer, got \(n)") }
         return Int64(n)
     }
 
-    private static func positiveInteger(_ value: JSONValue, field: String) throws(ProtocolError) -> Int64 {
+    static func positiveInteger(_ value: JSONValue, field: String) throws(ProtocolError) -> Int64 {
         let n = try integer(value, field: field)
         guard n > 0 else { throw .field(field, "must be a positive integer, got \(n)") }
         return n

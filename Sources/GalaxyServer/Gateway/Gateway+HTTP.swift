@@ -37,7 +37,9 @@ extension GatewayServer {
     }
 
     private func routeAPI(_ request: HTTPRequest, _ path: [String]) throws -> HTTPResponse {
-        let route = path.count == 2 && path[0] == "ships" ? "ships/{id}" : path.joined(separator: "/")
+        var route = path.joined(separator: "/")
+        if path.count == 2 && path[0] == "ships" { route = "ships/{id}" }
+        if path.count == 3 && path[0] == "ships" && path[2] == "maneuver" { route = "ships/{id}/maneuver" }
         switch (request.method, route) {
         case ("POST", "register"): return try register(request)
         case ("POST", "login"): return try login(request)
@@ -65,6 +67,8 @@ extension GatewayServer {
             guard let ship = latestFrame.withLock({ $0?.ship(id) }) else { throw APIError.notFound("ship \(id) not found") }
             guard ship.owner == player.id else { throw APIError.forbidden("ship \(id) belongs to another player") }
             return .json(200, shipJSON(ship))
+        case ("POST", "ships/{id}/maneuver"), ("DELETE", "ships/{id}/maneuver"):
+            return try maneuverRequest(request, shipText: path[1])
         default:
             throw APIError.notFound("no API endpoint \(request.method) /api/v1/\(path.joined(separator: "/"))")
         }

@@ -50,6 +50,11 @@ extension GatewayServer {
             "condition": SimulationReport.conditionNames(ship.condition),
         ]
         if let elements = elementsJSON(ship) { json["elements"] = elements }
+        if let progress = latestFrame.withLock({ $0?.frame.maneuvers[ship.id] }) {
+            var writer = JSONWriter()
+            ManeuverEncoder.progress(progress, &writer)
+            json["maneuver"] = try? JSONSerialization.jsonObject(with: Data(writer.bytes))
+        }
         return json
     }
 

@@ -57,6 +57,12 @@ extension GatewayServer {
             case .ping: send(connection, StateEncoder.pong(seq: seq))
             case .view(let view): try setView(view, connection: connection, seq: seq)
             case .steer(let command): try steer(command, player: session.player.id, connection: connection, seq: seq)
+            case .maneuver(let ship, let goal):
+                try requireOwnership(ship, player: session.player.id)
+                try startManeuver(ship, goal, connection: connection, seq: seq)
+            case .cancelManeuver(let ship):
+                try requireOwnership(ship, player: session.player.id)
+                try cancelManeuver(ship, connection: connection, seq: seq)
             }
         } catch let error as ProtocolError {
             send(connection, StateEncoder.error(seq: seq, code: error.code, message: error.message))
@@ -80,13 +86,54 @@ extension GatewayServer {
         send(connection, StateEncoder.ack(seq: seq))
     }
 
-    private func steer(_ command: SteeringCommand, player: PlayerID, connection: UInt64, seq: Int64) throws(ProtocolError) {
-        guard let ship = latestFrame.withLock({ $0?.ship(command.shipID) }) else {
-            throw ProtocolError(code: "not_found", message: "ship_id: ship \(command.shipID) not found")
+    /// Rejects a ship that is unknown or belongs to someone else, as of the latest frame.
+    func requireOwnership(_ shipID: ShipID, player: PlayerID) throws(ProtocolError) {
+        guard let ship = latestFrame.withLock({ $0?.ship(shipID) }) else {
+            throw ProtocolError(code: "not_found", message: "ship_id: ship \(shipID) not found")
         }
         guard ship.owner == player else {
-            throw ProtocolError(code: "forbidden", message: "ship_id: ship \(command.shipID) belongs to another player")
+            throw ProtocolError(code: "forbidden", message: "ship_id: ship \(shipID) belongs to another player")
         }
+    }
+
+    private func startManeuver(_ ship: ShipID, _ goal: ManeuverGoal, connection: UInt64, seq: Int64) throws(ProtocolError) {
+        do {
+            try engine.enqueue(
+                .maneuver(
+                    ship, goal,
+                    reply: { [weak self] result in
+                        switch result {
+                        case .success: self?.send(connection, StateEncoder.ack(seq: seq))
+                        case .failure(let error as ManeuverError):
+                            self?.send(connection, StateEncoder.error(seq: seq, code: "rejected", message: error.reason))
+                        case .failure(let error):
+                            self?.send(connection, StateEncoder.error(seq: seq, code: "rejected", message: "\(error)"))
+                        }
+                    }))
+        } catch {
+            throw ProtocolError(code: "queue_full", message: "\(error)")
+        }
+    }
+
+    private func cancelManeuver(_ ship: ShipID, connection: UInt64, seq: Int64) throws(ProtocolError) {
+        do {
+            try engine.enqueue(
+                .cancelManeuver(
+                    ship,
+                    reply: { [weak self] cancelled in
+                        self?.send(
+                            connection,
+                            cancelled
+                                ? StateEncoder.ack(seq: seq)
+                                : StateEncoder.error(seq: seq, code: "not_found", message: "ship_id: ship \(ship) has no active maneuver"))
+                    }))
+        } catch {
+            throw ProtocolError(code: "queue_full", message: "\(error)")
+        }
+    }
+
+    private func steer(_ command: SteeringCommand, player: PlayerID, connection: UInt64, seq: Int64) throws(ProtocolError) {
+        try requireOwnership(command.shipID, player: player)
         do {
             try engine.enqueue(
                 .steer(

@@ -32,7 +32,7 @@ enum StateEncoder {
             if k > 0 { writer.raw(",") }
             let isNew = full || !session.knownShips.contains(ship.id)
             if ship.owner == session.player.id {
-                ownShip(ship, &writer, includeStatic: isNew)
+                ownShip(ship, &writer, includeStatic: isNew, maneuver: frame.maneuvers[ship.id])
             } else {
                 writer.raw(isNew ? index.otherShipWithStatic[i] : index.otherShipDynamic[i])
             }
@@ -78,7 +78,7 @@ enum StateEncoder {
         return w.bytes
     }
 
-    private static func ownShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
+    private static func ownShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool, maneuver: ManeuverProgress?) {
         common(ship, &w, includeStatic: includeStatic)
         w.raw(",\"w\":")
         w.vector(ship.angularRate)
@@ -98,7 +98,9 @@ enum StateEncoder {
         w.string(ship.primary)
         w.raw(",\"condition\":[")
         w.raw(SimulationReport.conditionNames(ship.condition).map { "\"\($0)\"" }.joined(separator: ","))
-        w.raw("]}")
+        w.raw("],\"maneuver\":")
+        if let maneuver { ManeuverEncoder.progress(maneuver, &w) } else { w.raw("null") }
+        w.raw("}")
     }
 
     static func event(_ event: ShipEvent) -> [UInt8] {

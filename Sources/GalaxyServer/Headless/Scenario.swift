@@ -57,6 +57,60 @@ public struct Scenario: Decodable, Sendable {
         enum CodingKeys: String, CodingKey { case attitudeMode = "attitude_mode", throttle }
     }
 
+    /// A maneuver started at the epoch: `{"kind": "transfer", "body": "Earth", "target": {elements}}`,
+    /// `{"kind": "match_orbit", "target": "Station name"}` or
+    /// `{"kind": "rendezvous", "target": "Station name", "standoff_m": 100, "relative_speed_m_s": 0.1}`.
+    public struct ManeuverEntry: Decodable, Sendable {
+        public var kind: String
+        public var body: String?
+        public var target: Target?
+        public var standoffM: Double?
+        public var relativeSpeedMS: Double?
+
+        /// Either target elements (transfer) or the name of a ship or station (match, rendezvous).
+        public enum Target: Decodable, Sendable {
+            case elements(Elements)
+            case ship(String)
+
+            public init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let name = try? container.decode(String.self) {
+                    self = .ship(name)
+                } else {
+                    self = .elements(try container.decode(Elements.self))
+                }
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case kind, body, target
+            case standoffM = "standoff_m"
+            case relativeSpeedMS = "relative_speed_m_s"
+        }
+
+        func goal(ship: String, ids: [String: ShipID]) throws -> ManeuverGoal {
+            switch (kind, target) {
+            case ("transfer", .elements(let e)?):
+                guard let body else { throw ScenarioError("ship \(ship): a transfer maneuver needs a body") }
+                let el = e.orbitalElements
+                return .transfer(
+                    body: body,
+                    target: QLawTarget(
+                        semiMajorAxisMeters: el.semiMajorAxisMeters, eccentricity: el.eccentricity, inclination: el.inclination,
+                        rightAscensionOfAscendingNode: el.rightAscensionOfAscendingNode,
+                        argumentOfPeriapsis: el.argumentOfPeriapsis))
+            case ("match_orbit", .ship(let name)?), ("rendezvous", .ship(let name)?):
+                guard let target = ids[name] else { throw ScenarioError("ship \(ship): maneuver target '\(name)' not found") }
+                return kind == "match_orbit"
+                    ? .matchOrbit(target: target)
+                    : .rendezvous(target: target, standoffMeters: standoffM ?? 100, relativeSpeedMetersPerSecond: relativeSpeedMS ?? 0.1)
+            default:
+                throw ScenarioError(
+                    "ship \(ship): maneuver kind must be transfer (with body and target elements) or match_orbit/rendezvous (with a target name), got '\(kind)'")
+            }
+        }
+    }
+
     public struct ShipEntry: Decodable, Sendable {
         public var name: String
         public var body: String
@@ -64,6 +118,7 @@ public struct Scenario: Decodable, Sendable {
         public var elements: Elements
         public var design: Design?
         public var steering: Steering?
+        public var maneuver: ManeuverEntry?
     }
 
     public var ships: [ShipEntry]
@@ -82,17 +137,25 @@ public struct Scenario: Decodable, Sendable {
         }
     }
 
-    /// Places every ship of the scenario in `world` and applies its initial steering.
-    public func place(in world: World) throws {
+    /// Places every ship of the scenario in `world` and applies its initial steering. Returns the
+    /// maneuvers to start, by ship id.
+    @discardableResult
+    public func place(in world: World) throws -> [(ShipID, ManeuverGoal)] {
+        var ids: [String: ShipID] = Dictionary(world.allShips().map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
         for entry in ships {
             let kind = entry.kind ?? .ship
             let base = kind == .station ? ShipDesign.station : ShipDesign()
             let design = entry.design?.applied(to: base) ?? base
             let id = try world.addShip(
                 name: entry.name, kind: kind, design: design, about: entry.body, elements: entry.elements.orbitalElements)
+            ids[entry.name] = id
             if let steering = entry.steering {
                 try world.apply(SteeringCommand(shipID: id, attitudeMode: steering.attitudeMode, throttle: steering.throttle))
             }
+        }
+        return try ships.compactMap { entry in
+            guard let maneuver = entry.maneuver, let id = ids[entry.name] else { return nil }
+            return (id, try maneuver.goal(ship: entry.name, ids: ids))
         }
     }
 }

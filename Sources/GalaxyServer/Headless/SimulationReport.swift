@@ -43,6 +43,47 @@ public struct SimulationReport: Encodable {
         }
     }
 
+    /// How a maneuver ended (or where it stands when the run ends).
+    public struct ManeuverOutcome: Encodable {
+        public var ship: String
+        public var kind: String
+        /// completed, aborted, cancelled or active.
+        public var status: String
+        public var reason: String?
+        public var elapsedSeconds: Double
+        public var propellantKg: Double
+        public var phase: String
+        public var errors: [String: Double]?
+        public var distanceMeters: Double?
+        public var relativeSpeedMetersPerSecond: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case ship, kind, status, reason, phase, errors
+            case elapsedSeconds = "elapsed_s"
+            case propellantKg = "propellant_kg"
+            case distanceMeters = "distance_m"
+            case relativeSpeedMetersPerSecond = "relative_speed_m_s"
+        }
+
+        init(ship: String, status: String, reason: String?, progress p: ManeuverProgress) {
+            self.ship = ship
+            self.status = status
+            self.reason = reason
+            kind = ManeuverEncoder.kindName(p.goal)
+            elapsedSeconds = p.elapsedSeconds
+            propellantKg = p.propellantUsedKg
+            phase = p.phase.rawValue
+            errors = p.elementErrors.map { e in
+                [
+                    "a_m": e.semiMajorAxisMeters, "e_vector": e.eccentricityVector, "i_deg": e.inclinationRadians * 180 / .pi,
+                    "node_vector": e.nodeVector,
+                ]
+            }
+            distanceMeters = p.distanceMeters
+            relativeSpeedMetersPerSecond = p.relativeSpeedMetersPerSecond
+        }
+    }
+
     public var frame = "ICRF"
     public var origin = "solar system barycenter"
     public var epoch: Time
@@ -53,14 +94,18 @@ public struct SimulationReport: Encodable {
     public var bodies: [Object]
     public var ships: [Object]
     public var events: [Event]
+    public var maneuvers: [ManeuverOutcome]
 
     enum CodingKeys: String, CodingKey {
-        case frame, origin, epoch, final, ticks, bodies, ships, events
+        case frame, origin, epoch, final, ticks, bodies, ships, events, maneuvers
         case elapsedSeconds = "elapsed_s"
         case wallSeconds = "wall_s"
     }
 
-    init(world: World, events: [ShipEvent], wallSeconds: Double) {
+    init(
+        world: World, events: [ShipEvent], maneuverEvents: [ManeuverEvent] = [],
+        active: [ShipID: ManeuverProgress] = [:], wallSeconds: Double
+    ) {
         let epochJD = world.catalog.epoch.julianDateTDB
         let finalJD = epochJD + world.elapsedSeconds / 86_400
         epoch = Time(isoTDB: world.catalog.epoch.isoTDB, julianDateTDB: epochJD)
@@ -82,11 +127,36 @@ public struct SimulationReport: Encodable {
                 velocityKmS: SimulationReport.km(ship.velocity), primary: ship.primary, fuelKg: ship.fuelKg,
                 condition: SimulationReport.conditionNames(ship.condition))
         }
+        maneuvers = SimulationReport.outcomes(maneuverEvents, active: active, names: names)
         self.events = events.map { event in
             Event(
                 ship: names[event.shipID] ?? "\(event.shipID)", kind: event.kind.rawValue, tick: event.tick,
                 gameTimeSeconds: event.gameTimeSeconds, body: event.body)
         }
+    }
+
+    /// The last outcome event of each ship's maneuver, or its progress if it is still running (a
+    /// rendezvous keeps station after it completes, so it counts as completed).
+    static func outcomes(
+        _ events: [ManeuverEvent], active: [ShipID: ManeuverProgress], names: [ShipID: String]
+    ) -> [ManeuverOutcome] {
+        var outcomes: [ShipID: ManeuverOutcome] = [:]
+        for event in events {
+            let name = names[event.shipID] ?? "\(event.shipID)"
+            switch event.kind {
+            case .phaseChanged: continue
+            case .completed:
+                outcomes[event.shipID] = ManeuverOutcome(ship: name, status: "completed", reason: nil, progress: event.progress)
+            case .aborted(let reason):
+                outcomes[event.shipID] = ManeuverOutcome(ship: name, status: "aborted", reason: reason.description, progress: event.progress)
+            case .cancelled(let reason):
+                outcomes[event.shipID] = ManeuverOutcome(ship: name, status: "cancelled", reason: reason.rawValue, progress: event.progress)
+            }
+        }
+        for (ship, progress) in active where outcomes[ship] == nil {
+            outcomes[ship] = ManeuverOutcome(ship: names[ship] ?? "\(ship)", status: "active", reason: nil, progress: progress)
+        }
+        return outcomes.values.sorted { $0.ship < $1.ship }
     }
 
     public func write(to path: String) throws {

@@ -36,13 +36,21 @@ public struct SimulationRunner {
         let world = World(catalog: catalog)
         if options.includeStations { try world.addStandardStations() }
         if options.shipCount > 0 { try world.addGeneratedShips(options.shipCount) }
-        if let path = options.scenarioPath { try Scenario.load(path: path).place(in: world) }
+        let maneuvers = try options.scenarioPath.map { try Scenario.load(path: $0).place(in: world) } ?? []
 
         var configuration = EngineConfiguration()
         configuration.warp = options.warp
         let engine = try TickEngine(world: world, configuration: configuration, logger: logger)
         let events = EventCollector()
         engine.onEvents { events.append($0) }
+        engine.onManeuverEvents { events.append($0) }
+        for (ship, goal) in maneuvers {
+            do {
+                try engine.automation.request(goal, ship: ship, world: world)
+            } catch {
+                throw ScenarioError("\(error)")
+            }
+        }
 
         let totalSeconds = options.days * 86_400
         let fullTicks = Int((totalSeconds / options.warp).rounded(.down))
@@ -56,11 +64,15 @@ public struct SimulationRunner {
         logger.info(
             "simulation finished",
             [("ticks", world.tick), ("game_days", world.elapsedSeconds / 86_400), ("wall_s", wall), ("ships", world.shipCount)])
-        return SimulationReport(world: world, events: events.all, wallSeconds: wall)
+        return SimulationReport(
+            world: world, events: events.all, maneuverEvents: events.maneuvers, active: engine.automation.activeProgress,
+            wallSeconds: wall)
     }
 }
 
 private final class EventCollector: @unchecked Sendable {
     private(set) var all: [ShipEvent] = []
+    private(set) var maneuvers: [ManeuverEvent] = []
     func append(_ events: [ShipEvent]) { all.append(contentsOf: events) }
+    func append(_ events: [ManeuverEvent]) { maneuvers.append(contentsOf: events) }
 }

@@ -20,3 +20,4 @@ if wants("warp") { try WarpBench.run(catalog: catalog) }
 if wants("ships") { try ShipBench.run(catalog: catalog) }
 if wants("tick") { try TickBench.run(catalog: catalog) }
 if wants("qlaw") { try QLawBench.run(catalog: catalog) }
+if wants("automation") { try AutomationBench.run(catalog: catalog) }

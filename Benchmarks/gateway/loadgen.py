@@ -17,7 +17,7 @@ import urllib.request
 
 import websockets
 
-STAMP = re.compile(rb'"server_time_ms":(\d+)')
+STAMP = re.compile(rb'"server_time_ms":\s*(\d+)')
 
 
 def register(base, count, prefix):
@@ -98,7 +98,9 @@ async def main():
     failures = [repr(r) for r in results if isinstance(r, Exception)]
     measured = sorted(samples[warm:])
     if not measured:
-        print(json.dumps({"bench": "gateway_latency", "label": args.label, "clients": args.clients, "error": failures[:3]}))
+        print(json.dumps({"bench": "gateway_latency", "label": args.label, "clients": args.clients,
+                          "error": "no state frames measured after the warm-up", "frames_before_warmup": warm,
+                          "failures": failures[:3]}))
         return
     def pct(p):
         return measured[min(len(measured) - 1, int(p * len(measured)))]

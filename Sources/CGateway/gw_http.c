@@ -28,6 +28,8 @@ static const char *method_name(int method) {
 
 void gw_http_reset(gw_session *s) {
     s->body_length = 0;
+    s->delivered = 0;
+    s->chunked = 0;
     s->body_too_large = 0;
     s->response_ready = 0;
     s->response_sent = 0;
@@ -39,9 +41,24 @@ void gw_http_reset(gw_session *s) {
 }
 
 static void deliver(gw_server *server, gw_session *s) {
+    /* lws may report a body completion for a request already delivered without one. */
+    if (s->delivered) {
+        return;
+    }
+    s->delivered = 1;
+    if (s->chunked) {
+        const char *message = "{\"error\":{\"code\":\"length_required\",\"message\":\"send the request body "
+                              "with Content-Length; chunked request bodies are not supported\"}}";
+        gw_http_respond(server, s->id, 411, "application/json", (const uint8_t *)message, strlen(message), NULL);
+        return;
+    }
     if (s->body_too_large) {
-        const char *message = "{\"error\":{\"code\":\"payload_too_large\",\"message\":\"request body exceeds the limit\"}}";
-        gw_http_respond(server, s->id, 413, "application/json", (const uint8_t *)message, strlen(message), NULL);
+        char message[160];
+        int length = snprintf(message, sizeof(message),
+                              "{\"error\":{\"code\":\"payload_too_large\",\"message\":\"request body exceeds the "
+                              "limit of %zu bytes\"}}",
+                              server->config.max_body_bytes);
+        gw_http_respond(server, s->id, 413, "application/json", (const uint8_t *)message, (size_t)length, NULL);
         return;
     }
     gw_http_request request = {s->id, s->method, s->path, s->query, s->authorization, s->remote,
@@ -64,17 +81,24 @@ static int begin_request(gw_server *server, gw_session *s, struct lws *wsi) {
     lws_hdr_copy(wsi, s->query, sizeof(s->query), WSI_TOKEN_HTTP_URI_ARGS);
     lws_hdr_copy(wsi, s->authorization, sizeof(s->authorization), WSI_TOKEN_HTTP_AUTHORIZATION);
     lws_get_peer_simple(wsi, s->remote, sizeof(s->remote));
-    int has_body = (method == LWSHUMETH_POST || method == LWSHUMETH_PUT || method == LWSHUMETH_PATCH) &&
-                   lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
-    if (has_body) {
+    int may_have_body = method == LWSHUMETH_POST || method == LWSHUMETH_PUT || method == LWSHUMETH_PATCH;
+    if (may_have_body && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 &&
+        lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+        /* libwebsockets 4.1 never completes a chunked request body here, so it is refused at once. */
+        s->chunked = 1;
+        deliver(server, s);
+        return 0;
+    }
+    if (may_have_body && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
         char length_text[32] = "";
         lws_hdr_copy(wsi, length_text, sizeof(length_text), WSI_TOKEN_HTTP_CONTENT_LENGTH);
-        if (strtoull(length_text, NULL, 10) > server->config.max_body_bytes) {
+        unsigned long long declared = strtoull(length_text, NULL, 10);
+        if (declared > server->config.max_body_bytes) {
             s->body_too_large = 1;
             deliver(server, s);
             return 0;
         }
-        if (strtoull(length_text, NULL, 10) > 0) {
+        if (declared > 0) {
             return 0; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION */
         }
     }

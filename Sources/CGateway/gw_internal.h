@@ -55,6 +55,8 @@ typedef struct gw_session {
     unsigned char *body;
     size_t body_length, body_capacity;
     int body_too_large;
+    int delivered; /* the current request went to the application already */
+    int chunked;   /* the body came with Transfer-Encoding, which is not read */
     int response_ready;
     int status;
     char content_type[64];

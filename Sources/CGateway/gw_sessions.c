@@ -146,7 +146,9 @@ int gw_send(gw_server *server, uint64_t id, const uint8_t *data, size_t length, 
     if (replaceable) {
         server->stats.frames_replaced += (uint64_t)drop_replaceable_locked(s);
     }
-    if (!s->head) {
+    /* pending_since marks when the client last caught up. Replacing a queued frame is no progress,
+     * so it keeps its time; only a write that empties the queue resets it. */
+    if (s->pending_since == 0) {
         s->pending_since = gw_now();
     }
     if (s->tail) {

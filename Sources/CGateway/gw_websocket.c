@@ -117,8 +117,8 @@ static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
     uint16_t code = s->close_code;
     char reason[sizeof(s->close_reason)];
     memcpy(reason, s->close_reason, sizeof(reason));
-    if (m) {
-        s->pending_since = s->head ? gw_now() : 0;
+    if (m && !s->head) {
+        s->pending_since = 0; /* caught up */
     }
     pthread_mutex_unlock(&server->lock);
     if (m) {

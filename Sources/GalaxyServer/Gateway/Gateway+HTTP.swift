@@ -69,6 +69,10 @@ extension GatewayServer {
             return .json(200, shipJSON(ship))
         case ("POST", "ships/{id}/maneuver"), ("DELETE", "ships/{id}/maneuver"):
             return try maneuverRequest(request, shipText: path[1])
+        case (_, "register"), (_, "login"), (_, "logout"), (_, "me"), (_, "ships"), (_, "ships/{id}"),
+            (_, "ships/{id}/maneuver"):
+            throw APIError(
+                status: 405, code: "method_not_allowed", message: "\(request.method) is not allowed on /api/v1/\(route)")
         default:
             throw APIError.notFound("no API endpoint \(request.method) /api/v1/\(path.joined(separator: "/"))")
         }

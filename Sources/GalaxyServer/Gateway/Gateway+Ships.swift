@@ -26,7 +26,17 @@ extension GatewayServer {
             throw APIError.unavailable("the engine did not create the ship within 10 s; log in again to retry")
         }
         let (id, shipName) = try outcome.get()
+        waitUntilPublished(id, timeoutSeconds: 5)
         return (id, shipName)
+    }
+
+    /// Waits until the broadcast frame holds `ship`, so the API answers for it as soon as registration
+    /// returns (frames follow the tick by up to one broadcast).
+    private func waitUntilPublished(_ ship: ShipID, timeoutSeconds: Double) {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while latestFrame.withLock({ $0?.ship(ship) }) == nil && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
     }
 
     /// Returns a 400 km circular parking orbit about Earth at 28.5° to the ICRF equator, with the node and phase

@@ -24,8 +24,9 @@ extension GatewayServer {
         if let first = index?.shipsByOwner[player.id]?.first.map({ index!.frame.ships[$0].id }) {
             session.view = ViewRequest(focus: .ship(first), radiusMeters: GatewayServer.defaultViewRadiusMeters)
         }
-        sessions.withLock { $0[connection] = session }
+        // The welcome is queued before the session joins the broadcast, so no state frame can precede it.
         send(connection, welcome(session, index: index))
+        sessions.withLock { $0[connection] = session }
         logger.debug("client connected", [("connection", connection), ("player", player.id), ("remote", remote)])
         return 0
     }

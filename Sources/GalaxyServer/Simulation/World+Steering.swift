@@ -17,7 +17,7 @@ extension World {
         }
         if let rcs = command.rcs {
             guard rcs.isFinite, abs(rcs.x) <= 1, abs(rcs.y) <= 1, abs(rcs.z) <= 1 else {
-                throw fail("rcs", "each axis must be finite and within [-1, 1], got \(rcs)")
+                throw fail("rcs", "each axis must be finite and within [-1, 1], got [\(rcs.x), \(rcs.y), \(rcs.z)]")
             }
             if rcs != .zero && condition.contains(.outOfFuel) { throw fail("rcs", "ship is out of fuel; only zero is accepted") }
         }

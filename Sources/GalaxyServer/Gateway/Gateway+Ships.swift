@@ -39,14 +39,15 @@ extension GatewayServer {
         }
     }
 
-    /// Returns a 400 km circular parking orbit about Earth at 28.5° to the ICRF equator, with the node and phase
-    /// spread by player id so that new ships do not start on top of each other.
+    /// Returns a 400 km circular parking orbit about Earth in the plane of Meridian Station (51.6° to
+    /// the ICRF equator, node 0), 20 km below it, so a new ship's first rendezvous needs phasing and no
+    /// plane change. The phase is spread by player id so that new ships do not start on top of each other.
     static func parkingOrbit(for player: PlayerID) -> OrbitalElements {
         let golden = 2.399963229728653  // golden angle, rad
         return OrbitalElements(
-            semiMajorAxisMeters: 6_371_000 + 400_000, eccentricity: 0, inclination: 28.5 * .pi / 180,
-            rightAscensionOfAscendingNode: (Double(player) * golden).truncatingRemainder(dividingBy: 2 * .pi),
-            argumentOfPeriapsis: 0, trueAnomaly: (Double(player) * golden * 0.5).truncatingRemainder(dividingBy: 2 * .pi))
+            semiMajorAxisMeters: 6_371_000 + 400_000, eccentricity: 0, inclination: 51.6 * .pi / 180,
+            rightAscensionOfAscendingNode: 0, argumentOfPeriapsis: 0,
+            trueAnomaly: (Double(player) * golden).truncatingRemainder(dividingBy: 2 * .pi))
     }
 
     /// A ship as the HTTP API returns it, with its elements about its primary body.

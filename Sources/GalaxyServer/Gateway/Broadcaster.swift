@@ -58,15 +58,30 @@ final class Broadcaster: @unchecked Sendable {
         let index = FrameIndex(frame: frame)
         gateway.latestFrame.withLock { $0 = index }
         let clients = gateway.sessions.withLock { Array($0.values) }
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        let chunks = max(1, min(clients.count / 64, workers))
+        // Views first, so that only ships some client sees get encoded.
+        var views = [[Int]](repeating: [], count: clients.count)
+        views.withUnsafeMutableBufferPointer { output in
+            let slots = UnsafeSendable(output)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for k in stride(from: chunk, to: clients.count, by: chunks) {
+                    slots.value[k] = StateEncoder.visibleShips(index, for: clients[k])
+                }
+            }
+        }
+        let visible = views
+        var needed = [Bool](repeating: false, count: frame.ships.count)
+        for view in visible { for i in view { needed[i] = true } }
+        let fragments = ShipFragments(ships: frame.ships, needed: needed, workers: workers)
         let bytes = Atomic<Int>(0)
-        let chunks = max(1, min(clients.count / 64, ProcessInfo.processInfo.activeProcessorCount))
         let updated = Mutex<[ClientSession]>([])
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             var results: [ClientSession] = []
             for k in stride(from: chunk, to: clients.count, by: chunks) {
                 var session = clients[k]
                 let forceFull = gateway.transport.map { gw_replaceable_pending($0, session.connectionID) != 0 } ?? false
-                let message = StateEncoder.state(index, for: &session, forceFull: forceFull)
+                let message = StateEncoder.state(index, visible: visible[k], fragments: fragments, for: &session, forceFull: forceFull)
                 gateway.send(session.connectionID, message, replaceable: true)
                 bytes.add(message.count, ordering: .relaxed)
                 results.append(session)

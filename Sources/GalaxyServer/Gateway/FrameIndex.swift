@@ -2,24 +2,19 @@ import Dispatch
 import Foundation
 
 /// Lookups over one published frame shared by every client's encoding: ships by id and by owner, and
-/// the parts of the state message that are the same for every client (bodies, other players' ships),
-/// encoded once.
+/// the bodies' part of the state message, encoded once.
 struct FrameIndex: Sendable {
     let frame: WorldFrame
     /// Wall-clock time the frame reached the gateway, Unix milliseconds (for clients' latency figures).
     let publishedAtMilliseconds: Double
-    /// Each ship as other clients see it, with and without its static fields (name, kind, owner).
-    let otherShipWithStatic: [[UInt8]]
-    let otherShipDynamic: [[UInt8]]
     let shipIndex: [ShipID: Int]
     let shipsByOwner: [PlayerID: [Int]]
     let bodyIndex: [String: Int]
     let encodedBodies: [UInt8]
 
-    init(frame: WorldFrame, workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    init(frame: WorldFrame) {
         self.frame = frame
         publishedAtMilliseconds = (Date().timeIntervalSince1970 * 1000).rounded()
-        (otherShipWithStatic, otherShipDynamic) = FrameIndex.encodeShips(frame.ships, workers: workers)
         var index: [ShipID: Int] = [:]
         var owners: [PlayerID: [Int]] = [:]
         index.reserveCapacity(frame.ships.count)
@@ -41,25 +36,6 @@ struct FrameIndex: Sendable {
         encodedBodies = writer.bytes
     }
 
-    /// Encodes every ship's public JSON in parallel slices.
-    private static func encodeShips(_ ships: [ShipSnapshot], workers: Int) -> ([[UInt8]], [[UInt8]]) {
-        var withStatic = [[UInt8]](repeating: [], count: ships.count)
-        var dynamic = [[UInt8]](repeating: [], count: ships.count)
-        let slices = ships.count >= 2048 ? workers : 1
-        withStatic.withUnsafeMutableBufferPointer { full in
-            dynamic.withUnsafeMutableBufferPointer { partial in
-                let outputs = (UnsafeSendable(full), UnsafeSendable(partial))
-                DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                    for i in stride(from: slice, to: ships.count, by: slices) {
-                        outputs.0.value[i] = StateEncoder.publicShip(ships[i], includeStatic: true)
-                        outputs.1.value[i] = StateEncoder.publicShip(ships[i], includeStatic: false)
-                    }
-                }
-            }
-        }
-        return (withStatic, dynamic)
-    }
-
     func ship(_ id: ShipID) -> ShipSnapshot? { shipIndex[id].map { frame.ships[$0] } }
 
     /// Position of a view's focus at this frame (m, ICRF barycentric).
@@ -68,6 +44,32 @@ struct FrameIndex: Sendable {
         case .body(let name): return bodyIndex[name].map { frame.bodies[$0].position }
         case .ship(let id): return ship(id)?.position
         }
+    }
+}
+
+/// Public JSON of the ships some client sees in this frame, with and without their static fields
+/// (name, kind, owner), encoded once for all clients. Ships nobody sees are not encoded.
+struct ShipFragments: Sendable {
+    let withStatic: [[UInt8]]
+    let dynamic: [[UInt8]]
+
+    init(ships: [ShipSnapshot], needed: [Bool], workers: Int) {
+        var withStatic = [[UInt8]](repeating: [], count: ships.count)
+        var dynamic = [[UInt8]](repeating: [], count: ships.count)
+        let slices = ships.count >= 2048 ? workers : 1
+        withStatic.withUnsafeMutableBufferPointer { full in
+            dynamic.withUnsafeMutableBufferPointer { partial in
+                let outputs = (UnsafeSendable(full), UnsafeSendable(partial))
+                DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                    for i in stride(from: slice, to: ships.count, by: slices) where needed[i] {
+                        outputs.0.value[i] = StateEncoder.publicShip(ships[i], includeStatic: true)
+                        outputs.1.value[i] = StateEncoder.publicShip(ships[i], includeStatic: false)
+                    }
+                }
+            }
+        }
+        self.withStatic = withStatic
+        self.dynamic = dynamic
     }
 }
 

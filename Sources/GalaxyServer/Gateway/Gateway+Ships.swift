@@ -17,6 +17,10 @@ extension GatewayServer {
                         }
                         let id = try world.addShip(
                             name: name, about: "Earth", elements: GatewayServer.parkingOrbit(for: player.id), owner: player.id)
+                        // A new ship faces prograde, so a first burn raises the orbit without a slew.
+                        if let ship = world.ship(id), let earth = world.bodyIndex(named: "Earth") {
+                            try world.point(id, along: ship.velocity - world.bodyState(earth).velocity)
+                        }
                         return (id, name)
                     }
                 }

@@ -1,18 +1,25 @@
 /// Writes the server-to-client messages of docs/protocol.md.
 enum StateEncoder {
-    /// Encodes the state message for one client: its own ships in full, other ships inside its view,
-    /// bodies, and the ships that left its view. Updates the session's delta bookkeeping.
-    static func state(_ index: FrameIndex, for session: inout ClientSession, forceFull: Bool) -> [UInt8] {
-        let frame = index.frame
-        let full = forceFull || session.framesSinceFull >= ClientSession.fullFrameInterval
+    /// Returns the frame indices of the ships a client sees: its own, then others inside its view.
+    static func visibleShips(_ index: FrameIndex, for session: ClientSession) -> [Int] {
         var visible: [Int] = index.shipsByOwner[session.player.id] ?? []
         if let view = session.view, let center = index.position(of: view.focus) {
             let r2 = view.radiusMeters * view.radiusMeters
-            for (i, ship) in frame.ships.enumerated() where ship.owner != session.player.id {
+            for (i, ship) in index.frame.ships.enumerated() where ship.owner != session.player.id {
                 let d = ship.position - center
                 if (d * d).sum() <= r2 { visible.append(i) }
             }
         }
+        return visible
+    }
+
+    /// Encodes the state message for one client: its own ships in full, the other `visible` ships from
+    /// `fragments`, bodies, and the ships that left its view. Updates the session's delta bookkeeping.
+    static func state(
+        _ index: FrameIndex, visible: [Int], fragments: ShipFragments, for session: inout ClientSession, forceFull: Bool
+    ) -> [UInt8] {
+        let frame = index.frame
+        let full = forceFull || session.framesSinceFull >= ClientSession.fullFrameInterval
         var writer = JSONWriter(capacity: 512 + index.encodedBodies.count + visible.count * 300)
         writer.raw("{\"type\":\"state\",\"tick\":")
         writer.number(frame.tick)
@@ -34,7 +41,7 @@ enum StateEncoder {
             if ship.owner == session.player.id {
                 ownShip(ship, &writer, includeStatic: isNew, maneuver: frame.maneuvers[ship.id])
             } else {
-                writer.raw(isNew ? index.otherShipWithStatic[i] : index.otherShipDynamic[i])
+                writer.raw(isNew ? fragments.withStatic[i] : fragments.dynamic[i])
             }
             nowKnown.insert(ship.id)
         }

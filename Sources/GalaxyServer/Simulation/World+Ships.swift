@@ -71,6 +71,25 @@ extension World {
 
     public var shipIDs: [ShipID] { ships.ids }
 
+    /// Turns a ship, without slewing, so that its engine axis (body +x) points along `direction` (ICRF).
+    public func point(_ id: ShipID, along direction: SIMD3<Double>) throws {
+        guard let i = ships.index(of: id) else { throw WorldError.unknownShip(id) }
+        guard direction.isFinite, direction.length > 0 else {
+            throw WorldError.invalidOrbit("ship \(id): cannot point along \(direction)")
+        }
+        let d = direction / direction.length
+        // Shortest rotation from +x to d: axis x × d, half-angle form; antiparallel turns about +z.
+        let w = 1 + d.x
+        let q: SIMD4<Double> = w < 1e-12 ? SIMD4(0, 0, 0, 1) : SIMD4(w, 0, -d.z, d.y) / (2 * w).squareRoot()
+        ships[.attW][i] = q.x
+        ships[.attX][i] = q.y
+        ships[.attY][i] = q.z
+        ships[.attZ][i] = q.w
+        ships[.rateX][i] = 0
+        ships[.rateY][i] = 0
+        ships[.rateZ][i] = 0
+    }
+
     /// Owner of every owned ship.
     public var shipOwners: [ShipID: PlayerID] {
         var owners: [ShipID: PlayerID] = [:]

@@ -18,6 +18,7 @@ enum ServeCommand {
           --database URL           postgres://user:pass@host:port/db to use PostgreSQL instead [GALAXY_DATABASE_URL]
           --snapshot-interval S    seconds between world snapshots (default 60) [GALAXY_SNAPSHOT_INTERVAL]
           --web-root DIR           static files served at / (default ./Web) [GALAXY_WEB_ROOT]
+          --admin-token TOKEN      bearer token for /api/v1/admin; unset disables that API [GALAXY_ADMIN_TOKEN]
           --tick-rate HZ           ticks per wall-clock second (default 1) [GALAXY_TICK_RATE]
           --warp W                 game seconds per wall-clock second, 1 to 100000 (default 1) [GALAXY_WARP]
           --ships N                generated ships added to a new world, for load testing (default 0) [GALAXY_SHIPS]
@@ -29,7 +30,7 @@ enum ServeCommand {
             raw,
             allowed: [
                 "port", "bind", "data-dir", "database", "snapshot-interval", "web-root", "tick-rate", "warp", "ships",
-                "log-level",
+                "log-level", "admin-token",
             ])
         if args.help {
             print(help)
@@ -54,6 +55,7 @@ enum ServeCommand {
         guard (0...65535).contains(c.gateway.port) else { throw UsageError("--port must be within 0...65535, got \(c.gateway.port)") }
         c.gateway.bindAddress = args.string("bind", environment: "GALAXY_BIND")
         c.gateway.webRoot = args.string("web-root", environment: "GALAXY_WEB_ROOT") ?? "Web"
+        c.gateway.adminToken = args.string("admin-token", environment: "GALAXY_ADMIN_TOKEN")
         c.dataDirectory = args.string("data-dir", environment: "GALAXY_DATA_DIR") ?? "galaxy-data"
         c.databaseURL = args.string("database", environment: "GALAXY_DATABASE_URL")
         c.snapshotIntervalSeconds = try args.double("snapshot-interval", environment: "GALAXY_SNAPSHOT_INTERVAL") ?? 60

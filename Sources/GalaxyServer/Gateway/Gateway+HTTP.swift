@@ -27,6 +27,8 @@ extension GatewayServer {
             return .text(state.ready ? 200 : 503, state.reason + "\n")
         case ("GET", "metrics"):
             return .text(200, metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        case _ where segments.count >= 3 && segments[0] == "api" && segments[1] == "v1" && segments[2] == "admin":
+            return try routeAdmin(request, Array(segments.dropFirst(3)))
         case _ where segments.count >= 3 && segments[0] == "api" && segments[1] == "v1":
             return try routeAPI(request, Array(segments.dropFirst(2)))
         case ("GET", _):

@@ -11,6 +11,8 @@ public struct GatewayConfiguration: Sendable {
     public var handshakeBurst = 500.0
     public var pingIntervalSeconds: UInt16 = 20
     public var hangupIntervalSeconds: UInt16 = 60
+    /// Bearer token of the admin API under /api/v1/admin; nil disables that API.
+    public var adminToken: String? = nil
     /// Directory of the static web client served at /.
     public var webRoot: String = "Web"
 

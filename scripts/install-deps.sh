@@ -3,7 +3,7 @@
 # Needs root (apt-get). Safe to run repeatedly.
 set -euo pipefail
 packages=(pkg-config libopenblas-dev libsqlite3-dev libpq-dev libwebsockets-dev libhiredis-dev libsodium-dev
-          postgresql redis-server python3-pip)
+          postgresql redis-server python3-pip chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

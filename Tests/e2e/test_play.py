@@ -260,7 +260,7 @@ def test_delete_account_removes_player_and_ship(server):
 
 
 def test_register_with_chunked_body_gets_411(server):
-    """The server reads only Content-Length bodies and says so instead of waiting for a chunked one."""
+    """The server reads only Content-Length bodies and rejects a chunked one at once instead of waiting for a chunked one."""
     body = json.dumps({"username": unique_username(), "password": PASSWORD}).encode()
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     connection.request(

@@ -10,7 +10,7 @@
  *
  * Outgoing WebSocket messages wait in a per-connection queue. A message sent
  * as replaceable (a full-state frame) drops any older replaceable message
- * that has not started to go out, so a slow reader holds at most one state
+ * that has not started to go out, so a slow reader keeps at most one state
  * frame plus its acks and events. A connection whose queue has not drained
  * for slow_timeout_s, or whose queue exceeds max_queue_bytes, is dropped
  * and counted as a slow consumer; a stalled socket cannot take a close frame.
@@ -110,7 +110,7 @@ int gw_replaceable_pending(gw_server *server, uint64_t connection_id);
 /* Closes a WebSocket after its queued messages, with a close code and reason. */
 int gw_close(gw_server *server, uint64_t connection_id, uint16_t code, const char *reason);
 
-/* Answers an HTTP request. extra_headers is NULL or "Name: value\r\n" lines. */
+/* Sends the response to an HTTP request. extra_headers is NULL or "Name: value\r\n" lines. */
 int gw_http_respond(gw_server *server, uint64_t request_id, int status, const char *content_type,
                     const uint8_t *body, size_t length, const char *extra_headers);
 

@@ -36,7 +36,7 @@ enum {
 };
 
 /*
- * Bodies as structure of arrays, all owned by the caller. Every array holds
+ * Bodies as structure of arrays, all owned by the caller. Every array has
  * `stride` = gk_padded_count(count) doubles; entries past `count` must have
  * gm = 0. ax/ay/az are scratch the kernel overwrites.
  */

@@ -5,7 +5,7 @@ public enum EngineCommand: Sendable {
     case steer(SteeringCommand, reply: (@Sendable (Result<Void, any Error>) -> Void)?)
     /// Starts (or replaces) a ship's maneuver; the reply carries its initial progress or the rejection.
     case maneuver(ShipID, ManeuverGoal, reply: (@Sendable (Result<ManeuverProgress, any Error>) -> Void)?)
-    /// Ends a ship's maneuver; the reply says whether it had one.
+    /// Ends a ship's maneuver; the reply is whether it had one.
     case cancelManeuver(ShipID, reply: (@Sendable (Bool) -> Void)?)
     case pause
     case resume

@@ -5,12 +5,12 @@ import Synchronization
 ///
 /// Each tick: apply queued commands, step the world by warp × interval game seconds, publish a frame,
 /// record metrics. A tick that overruns its interval opens a circuit breaker: the effective warp halves
-/// (down to 1) and the engine reports itself degraded; missed intervals are dropped rather than
-/// replayed, so at most one tick runs late back-to-back and the backlog never grows. After
+/// (down to 1) and the engine reports itself degraded. Missed intervals are dropped rather than
+/// replayed, so at most one tick runs late back-to-back and the backlog does not grow. After
 /// `recoveryTicks` ticks within budget the requested warp returns.
 public final class TickEngine: @unchecked Sendable {
-    // The world and the schedule are touched only by the tick thread (or by `runTick` in tests when no
-    // thread is running); everything else goes through the locks below.
+    // Only the tick thread touches the world and the schedule, or `runTick` in tests while no thread runs.
+    // Everything else goes through the locks below.
     private let world: World
     /// Maneuvers and rules, stepped on the tick thread before physics.
     let automation: AutomationSystem

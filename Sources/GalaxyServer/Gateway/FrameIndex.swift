@@ -47,8 +47,8 @@ struct FrameIndex: Sendable {
     }
 }
 
-/// Public JSON of the ships some client sees in this frame, with and without their static fields
-/// (name, kind, owner), encoded once for all clients. Ships nobody sees are not encoded.
+/// Public JSON of the ships visible to some client in this frame, with and without their static fields
+/// (name, kind, owner), encoded once for all clients. Ships outside every view are not encoded.
 struct ShipFragments: Sendable {
     let withStatic: [[UInt8]]
     let dynamic: [[UInt8]]

@@ -50,15 +50,15 @@ extension GatewayServer {
             throw APIError.forbidden("the admin API is disabled; start the server with --admin-token")
         }
         let prefix = "Bearer "
-        let given = request.authorization.hasPrefix(prefix) ? String(request.authorization.dropFirst(prefix.count)) : ""
-        let a = Array(expected.utf8), b = Array(given.utf8)
+        let presented = request.authorization.hasPrefix(prefix) ? String(request.authorization.dropFirst(prefix.count)) : ""
+        let a = Array(expected.utf8), b = Array(presented.utf8)
         guard a.count == b.count, sodium_memcmp(a, b, a.count) == 0 else {
             logger.warning("admin request with a wrong token", [("remote", request.remoteAddress), ("path", request.path)])
             throw APIError(status: 401, code: "unauthorized", message: "missing or wrong admin token")
         }
     }
 
-    /// The body as a JSON object, read strictly so that `true` is never taken for the number 1.
+    /// Parses the body as a JSON object, strictly, so that `true` is never taken for the number 1.
     private func jsonObject(_ request: HTTPRequest) throws -> [String: JSONValue] {
         guard case .object(let object)? = request.body.withUnsafeBytes({ JSONValue.parse($0) }) else {
             throw APIError(status: 400, code: "invalid_json", message: "request body must be a JSON object")

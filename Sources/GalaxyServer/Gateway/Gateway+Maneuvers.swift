@@ -3,7 +3,7 @@ import Synchronization
 
 extension GatewayServer {
     /// `POST /api/v1/ships/{id}/maneuver` starts a maneuver (body as the WebSocket `maneuver` message
-    /// without type, seq and ship_id); `DELETE` cancels it. Waits up to 10 s for the engine's answer.
+    /// without type, seq and ship_id); `DELETE` cancels it. Waits up to 10 s for the engine's reply.
     func maneuverRequest(_ request: HTTPRequest, shipText: String) throws -> HTTPResponse {
         let (player, _) = try accounts.authenticate(header: request.authorization)
         guard let ship = ShipID(shipText) else {
@@ -49,7 +49,7 @@ extension GatewayServer {
             throw APIError.unavailable("\(error)")
         }
         guard done.wait(timeout: .now() + 10) == .success, let result = outcome.withLock({ $0 }) else {
-            throw APIError.unavailable("the engine did not answer within 10 s; retry")
+            throw APIError.unavailable("the engine did not reply within 10 s; retry")
         }
         do {
             return try result.get()

@@ -34,7 +34,7 @@ extension GatewayServer {
         return (id, shipName)
     }
 
-    /// Waits until the broadcast frame holds `ship`, so the API answers for it as soon as registration
+    /// Waits until the broadcast frame contains `ship`, so the API returns it as soon as registration
     /// returns (frames follow the tick by up to one broadcast).
     private func waitUntilPublished(_ ship: ShipID, timeoutSeconds: Double) {
         let deadline = Date().addingTimeInterval(timeoutSeconds)

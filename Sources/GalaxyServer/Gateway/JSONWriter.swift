@@ -56,6 +56,38 @@ struct JSONWriter {
         raw(":")
     }
 
+    /// Appends `,"key":value` for an object member after the first.
+    mutating func member(_ key: String, _ value: Double) {
+        raw(",")
+        self.key(key)
+        number(value)
+    }
+
+    mutating func member<T: BinaryInteger>(_ key: String, _ value: T) {
+        raw(",")
+        self.key(key)
+        number(value)
+    }
+
+    mutating func member(_ key: String, _ value: String) {
+        raw(",")
+        self.key(key)
+        string(value)
+    }
+
+    mutating func member(_ key: String, _ value: SIMD3<Double>) {
+        raw(",")
+        self.key(key)
+        vector(value)
+    }
+
+    /// Appends `,"key":value`, or `,"key":null` for nil.
+    mutating func member(_ key: String, _ value: Double?) {
+        raw(",")
+        self.key(key)
+        if let value { number(value) } else { raw("null") }
+    }
+
     mutating func optionalString(_ value: String?) {
         if let value { string(value) } else { raw("null") }
     }

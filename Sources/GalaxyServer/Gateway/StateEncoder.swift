@@ -1,6 +1,6 @@
 /// Writes the server-to-client messages of docs/protocol.md.
 enum StateEncoder {
-    /// Returns the frame indices of the ships a client sees: its own, then others inside its view.
+    /// Returns the frame indices of the ships visible to a client: its own, then others inside its view.
     static func visibleShips(_ index: FrameIndex, for session: ClientSession) -> [Int] {
         var visible: [Int] = index.shipsByOwner[session.player.id] ?? []
         if let view = session.view, let center = index.position(of: view.focus) {
@@ -23,12 +23,9 @@ enum StateEncoder {
         var writer = JSONWriter(capacity: 512 + index.encodedBodies.count + visible.count * 300)
         writer.raw("{\"type\":\"state\",\"tick\":")
         writer.number(frame.tick)
-        writer.raw(",\"server_time_ms\":")
-        writer.number(index.publishedAtMilliseconds)
-        writer.raw(",\"time_s\":")
-        writer.number(frame.gameTimeSeconds)
-        writer.raw(",\"warp\":")
-        writer.number(frame.status.effectiveWarp)
+        writer.member("server_time_ms", index.publishedAtMilliseconds)
+        writer.member("time_s", frame.gameTimeSeconds)
+        writer.member("warp", frame.status.effectiveWarp)
         writer.raw(",\"paused\":\(frame.status.paused),\"degraded\":\(frame.status.degraded),\"full\":\(full),\"bodies\":")
         writer.raw(index.encodedBodies)
         writer.raw(",\"ships\":[")
@@ -62,17 +59,13 @@ enum StateEncoder {
         w.raw("{\"id\":")
         w.number(ship.id)
         if includeStatic {
-            w.raw(",\"name\":")
-            w.string(ship.name)
-            w.raw(",\"kind\":")
-            w.string(ship.kind.rawValue)
+            w.member("name", ship.name)
+            w.member("kind", ship.kind.rawValue)
             w.raw(",\"owner\":")
             if let owner = ship.owner { w.number(owner) } else { w.raw("null") }
         }
-        w.raw(",\"p\":")
-        w.vector(ship.position)
-        w.raw(",\"v\":")
-        w.vector(ship.velocity)
+        w.member("p", ship.position)
+        w.member("v", ship.velocity)
         w.raw(",\"q\":")
         w.numbers(ship.attitude.x, ship.attitude.y, ship.attitude.z, ship.attitude.w)
     }
@@ -87,22 +80,14 @@ enum StateEncoder {
 
     private static func ownShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool, maneuver: ManeuverProgress?) {
         common(ship, &w, includeStatic: includeStatic)
-        w.raw(",\"w\":")
-        w.vector(ship.angularRate)
-        w.raw(",\"mode\":")
-        w.string(ship.mode.rawValue)
-        w.raw(",\"throttle\":")
-        w.number(ship.throttle)
-        w.raw(",\"thrust_n\":")
-        w.number(ship.thrustNewtons)
-        w.raw(",\"rcs\":")
-        w.vector(ship.rcs)
-        w.raw(",\"fuel_kg\":")
-        w.number(ship.fuelKg)
-        w.raw(",\"dry_mass_kg\":")
-        w.number(ship.dryMassKg)
-        w.raw(",\"primary\":")
-        w.string(ship.primary)
+        w.member("w", ship.angularRate)
+        w.member("mode", ship.mode.rawValue)
+        w.member("throttle", ship.throttle)
+        w.member("thrust_n", ship.thrustNewtons)
+        w.member("rcs", ship.rcs)
+        w.member("fuel_kg", ship.fuelKg)
+        w.member("dry_mass_kg", ship.dryMassKg)
+        w.member("primary", ship.primary)
         w.raw(",\"condition\":[")
         w.raw(SimulationReport.conditionNames(ship.condition).map { "\"\($0)\"" }.joined(separator: ","))
         w.raw("],\"maneuver\":")
@@ -114,12 +99,9 @@ enum StateEncoder {
         var w = JSONWriter(capacity: 160)
         w.raw("{\"type\":\"event\",\"event\":")
         w.string(event.kind.rawValue)
-        w.raw(",\"ship_id\":")
-        w.number(event.shipID)
-        w.raw(",\"tick\":")
-        w.number(event.tick)
-        w.raw(",\"time_s\":")
-        w.number(event.gameTimeSeconds)
+        w.member("ship_id", event.shipID)
+        w.member("tick", event.tick)
+        w.member("time_s", event.gameTimeSeconds)
         w.raw(",\"body\":")
         w.optionalString(event.body)
         w.raw("}")
@@ -133,10 +115,8 @@ enum StateEncoder {
         var w = JSONWriter(capacity: 96 + message.utf8.count)
         w.raw("{\"type\":\"error\",\"seq\":")
         if let seq { w.number(seq) } else { w.raw("null") }
-        w.raw(",\"code\":")
-        w.string(code)
-        w.raw(",\"message\":")
-        w.string(message)
+        w.member("code", code)
+        w.member("message", message)
         w.raw("}")
         return w.bytes
     }

@@ -43,7 +43,7 @@ public struct SimulationReport: Encodable {
         }
     }
 
-    /// How a maneuver ended (or where it stands when the run ends).
+    /// Outcome of a maneuver, or its state when the run ends.
     public struct ManeuverOutcome: Encodable {
         public var ship: String
         public var kind: String
@@ -135,7 +135,7 @@ public struct SimulationReport: Encodable {
         }
     }
 
-    /// The last outcome event of each ship's maneuver, or its progress if it is still running (a
+    /// Returns the last outcome event of each ship's maneuver, or its progress if it is still running (a
     /// rendezvous keeps station after it completes, so it counts as completed).
     static func outcomes(
         _ events: [ManeuverEvent], active: [ShipID: ManeuverProgress], names: [ShipID: String]

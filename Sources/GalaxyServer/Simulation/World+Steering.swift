@@ -47,7 +47,7 @@ extension World {
         write(command, mode: mode, direction: direction, at: i)
     }
 
-    /// The mode after the command: the explicit mode, or the one implied by a direction, target,
+    /// Returns the mode after the command: the explicit mode, or the one implied by a direction, target,
     /// hold or rotation rate. Conflicting fields are rejected.
     private func resolvedMode(_ command: SteeringCommand, fail: (String, String) -> SteeringError) throws -> AttitudeMode? {
         var implied: [(String, AttitudeMode)] = []

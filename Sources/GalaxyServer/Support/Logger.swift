@@ -28,7 +28,7 @@ public struct Logger: Sendable {
         self.sink = sink ?? { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
 
-    /// A logger that adds `key=value` to every line.
+    /// Returns a logger that adds `key=value` to every line.
     public func with(_ key: String, _ value: CustomStringConvertible) -> Logger {
         var child = self
         child.metadata.append((key, value.description))

@@ -32,9 +32,10 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"])],
             linkerSettings: [.linkedLibrary("websockets")]
         ),
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
         .target(
             name: "GalaxyServer",
-            dependencies: ["CPhysicsKernels", "COpenBLAS", "CSQLite", "CPostgres", "CGateway", "CSodium"],
+            dependencies: ["CPhysicsKernels", "COpenBLAS", "CSQLite", "CPostgres", "CGateway", "CSodium", "CHiredis"],
             path: "Sources/GalaxyServer"
         ),
         .systemLibrary(

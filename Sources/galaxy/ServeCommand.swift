@@ -16,6 +16,8 @@ enum ServeCommand {
           --bind ADDRESS           address to listen on (default all interfaces) [GALAXY_BIND]
           --data-dir DIR           directory of the SQLite store (default ./galaxy-data) [GALAXY_DATA_DIR]
           --database URL           postgres://user:pass@host:port/db to use PostgreSQL instead [GALAXY_DATABASE_URL]
+          --redis URL              redis://host:port to also publish frames to gateway replicas ('galaxy
+                                   gateway') and take their commands; unset runs alone [GALAXY_REDIS_URL]
           --snapshot-interval S    seconds between world snapshots (default 60) [GALAXY_SNAPSHOT_INTERVAL]
           --web-root DIR           static files served at / (default ./Web) [GALAXY_WEB_ROOT]
           --admin-token TOKEN      bearer token for /api/v1/admin; unset disables that API [GALAXY_ADMIN_TOKEN]
@@ -30,7 +32,7 @@ enum ServeCommand {
             raw,
             allowed: [
                 "port", "bind", "data-dir", "database", "snapshot-interval", "web-root", "tick-rate", "warp", "ships",
-                "log-level", "admin-token",
+                "log-level", "admin-token", "redis",
             ])
         if args.help {
             print(help)
@@ -58,6 +60,8 @@ enum ServeCommand {
         c.gateway.adminToken = args.string("admin-token", environment: "GALAXY_ADMIN_TOKEN")
         c.dataDirectory = args.string("data-dir", environment: "GALAXY_DATA_DIR") ?? "galaxy-data"
         c.databaseURL = args.string("database", environment: "GALAXY_DATABASE_URL")
+        c.redisURL = args.string("redis", environment: "GALAXY_REDIS_URL")
+        if let url = c.redisURL, !url.isEmpty { _ = try RedisEndpoint(url: url) }
         c.snapshotIntervalSeconds = try args.double("snapshot-interval", environment: "GALAXY_SNAPSHOT_INTERVAL") ?? 60
         guard c.snapshotIntervalSeconds > 0 else {
             throw UsageError("--snapshot-interval must be > 0 seconds, got \(c.snapshotIntervalSeconds)")
@@ -75,7 +79,7 @@ enum ServeCommand {
     }
 
     /// Blocks until SIGINT or SIGTERM arrives.
-    private static func waitForTermination(logger: Logger) {
+    static func waitForTermination(logger: Logger) {
         let received = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []
         for signalNumber in [SIGINT, SIGTERM] {

@@ -6,10 +6,11 @@ let usage = """
 
     Usage:
       galaxy serve [options]       run the server on embedded defaults
+      galaxy gateway [options]     run a gateway replica that reaches the engine over Redis
       galaxy simulate [options]    run the world headless and write its final state as JSON
       galaxy help                  show this text
 
-    Run 'galaxy serve --help' or 'galaxy simulate --help' for their options.
+    Run 'galaxy serve --help', 'galaxy gateway --help' or 'galaxy simulate --help' for their options.
     """
 
 let arguments = CommandLine.arguments
@@ -18,6 +19,8 @@ do {
     switch command {
     case "serve":
         try ServeCommand.run(arguments.dropFirst(2))
+    case "gateway":
+        try GatewayCommand.run(arguments.dropFirst(2))
     case "simulate":
         try SimulateCommand.run(arguments.dropFirst(2))
     case "help", "--help", "-h":

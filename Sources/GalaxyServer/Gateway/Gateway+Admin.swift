@@ -5,9 +5,13 @@ import Foundation
 extension GatewayServer {
     func routeAdmin(_ request: HTTPRequest, _ path: [String]) throws -> HTTPResponse {
         try requireAdmin(request)
+        // A gateway replica has no engine to pause or inspect; operators use the engine's own address.
+        guard let engine = link.localEngine else {
+            throw APIError(status: 501, code: "not_served_here", message: "the admin API is served by the engine process (galaxy serve), not by gateways")
+        }
         switch (request.method, path.joined(separator: "/")) {
         case ("GET", "status"):
-            return .json(200, adminStatus())
+            return .json(200, adminStatus(engine))
         case ("POST", "pause"):
             try engine.pause()
             logger.info("admin paused the simulation", [("remote", request.remoteAddress)])
@@ -66,7 +70,7 @@ extension GatewayServer {
         return object
     }
 
-    private func adminStatus() -> [String: Any] {
+    private func adminStatus(_ engine: TickEngine) -> [String: Any] {
         let s = engine.status
         let stats = transportStats()
         let ships = latestFrame.withLock { $0?.frame.ships.count } ?? 0

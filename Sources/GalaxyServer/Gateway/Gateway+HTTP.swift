@@ -109,7 +109,7 @@ extension GatewayServer {
     private func deleteAccount(_ request: HTTPRequest) throws -> HTTPResponse {
         let (player, _) = try accounts.authenticate(header: request.authorization)
         try accounts.delete(player: player)
-        try? engine.enqueue(.mutate { world in world.removeShips(ownedBy: player.id) })
+        link.send(.removeShips(owner: player.id)) { _ in }
         let connections = sessions.withLock { all in all.values.filter { $0.player.id == player.id }.map(\.connectionID) }
         for connection in connections { close(connection, code: 1008, reason: "account deleted") }
         return .empty(204)

@@ -15,11 +15,11 @@ extension GatewayServer {
             throw APIError(status: error.code == "forbidden" ? 403 : 404, code: error.code, message: error.message)
         }
         if request.method == "DELETE" {
-            let cancelled: Bool = try awaitEngine { reply in .cancelManeuver(ship, reply: { reply(.success($0)) }) }
-            guard cancelled else { throw APIError.notFound("ship \(ship) has no active maneuver") }
+            let message = JSONValue.object(["type": .string("cancel_maneuver"), "seq": .number(0), "ship_id": .number(Double(ship))])
+            _ = try awaitLink(.client(.cancelManeuver(ship), json: message))
             return .empty(204)
         }
-        guard case .object(let fields)? = request.body.withUnsafeBytes({ JSONValue.parse($0) }) else {
+        guard case .object(var fields)? = request.body.withUnsafeBytes({ JSONValue.parse($0) }) else {
             throw APIError(status: 400, code: "invalid_json", message: "request body must be a JSON object")
         }
         let goal: ManeuverGoal
@@ -28,33 +28,11 @@ extension GatewayServer {
         } catch {
             throw APIError(status: 400, code: error.code, message: error.message)
         }
-        let progress: ManeuverProgress = try awaitEngine { reply in .maneuver(ship, goal, reply: reply) }
-        var json = JSONWriter()
-        ManeuverEncoder.progress(progress, &json)
-        return HTTPResponse(status: 202, contentType: "application/json", body: json.bytes)
-    }
-
-    /// Queues an engine command built around a reply closure and waits up to 10 s for the reply.
-    private func awaitEngine<T: Sendable>(
-        _ make: (@escaping @Sendable (Result<T, any Error>) -> Void) -> EngineCommand
-    ) throws -> T {
-        let outcome = Mutex<Result<T, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        do {
-            try engine.enqueue(make { result in
-                outcome.withLock { $0 = result }
-                done.signal()
-            })
-        } catch {
-            throw APIError.unavailable("\(error)")
-        }
-        guard done.wait(timeout: .now() + 10) == .success, let result = outcome.withLock({ $0 }) else {
-            throw APIError.unavailable("the engine did not reply within 10 s; retry")
-        }
-        do {
-            return try result.get()
-        } catch let error as ManeuverError {
-            throw APIError(status: 422, code: "rejected", message: error.reason)
-        }
+        // The same message a WebSocket client would send, which is the form that crosses Redis.
+        fields["type"] = .string("maneuver")
+        fields["seq"] = .number(0)
+        fields["ship_id"] = .number(Double(ship))
+        let progress = try awaitLink(.client(.maneuver(ship, goal), json: .object(fields)))
+        return HTTPResponse(status: 202, contentType: "application/json", body: progress)
     }
 }

@@ -2,36 +2,42 @@ import Foundation
 
 extension GatewayServer {
     /// Returns the player's first ship, creating one in a parking orbit if they have none (a new player,
-    /// or one whose ship is missing from the snapshot the world was restored from). Runs on the tick
-    /// thread and waits up to 10 s for it.
+    /// or one whose ship is missing from the snapshot the world was restored from). Waits up to 10 s for
+    /// the engine, then until the ship is in a published frame.
     func provisionShip(for player: PlayerRecord) throws -> (id: ShipID, name: String) {
-        let name = "\(player.username)-1"
-        let result = Mutex<Result<(ShipID, String), any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        try engine.enqueue(
-            .mutate { world in
-                result.withLock { slot in
-                    slot = Result {
-                        if let existing = world.ships(ownedBy: player.id).first, let ship = world.ship(existing) {
-                            return (existing, ship.name)
-                        }
-                        let id = try world.addShip(
-                            name: name, about: "Earth", elements: GatewayServer.parkingOrbit(for: player.id), owner: player.id)
-                        // A new ship faces prograde, so a first burn raises the orbit without a slew.
-                        if let ship = world.ship(id), let earth = world.bodyIndex(named: "Earth") {
-                            try world.point(id, along: ship.velocity - world.bodyState(earth).velocity)
-                        }
-                        return (id, name)
-                    }
-                }
-                done.signal()
-            })
-        guard done.wait(timeout: .now() + 10) == .success, let outcome = result.withLock({ $0 }) else {
-            throw APIError.unavailable("the engine did not create the ship within 10 s; log in again to retry")
+        let payload = try awaitLink(.provisionShip(player: player.id, username: player.username))
+        guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any],
+            let id = (object["id"] as? NSNumber).map({ ShipID($0.uint64Value) }), let name = object["name"] as? String
+        else {
+            throw APIError(status: 500, code: "internal_error", message: "the engine's reply to provision a ship was malformed")
         }
-        let (id, shipName) = try outcome.get()
         waitUntilPublished(id, timeoutSeconds: 5)
-        return (id, shipName)
+        return (id, name)
+    }
+
+    /// Sends a command to the engine and waits up to `timeoutSeconds` for its reply; returns the payload
+    /// of a success and throws the failure as an HTTP error (503 when the engine cannot be reached).
+    func awaitLink(_ command: LinkCommand, timeoutSeconds: Double = 10) throws -> [UInt8] {
+        let outcome = Mutex<LinkReply?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        link.send(command) { reply in
+            outcome.withLock { $0 = reply }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + timeoutSeconds) == .success, let reply = outcome.withLock({ $0 }) else {
+            throw APIError(status: 503, code: "engine_unavailable", message: "the engine did not reply within \(Int(timeoutSeconds)) s; retry")
+        }
+        switch reply {
+        case .ok(let payload): return payload
+        case .failed(let code, let message):
+            let status = switch code {
+            case "not_found": 404
+            case "rejected", "invalid_field": 422
+            case "queue_full", "engine_unavailable", "engine_timeout": 503
+            default: 400
+            }
+            throw APIError(status: status, code: code, message: message)
+        }
     }
 
     /// Waits until the broadcast frame contains `ship`, so the API returns it as soon as registration
@@ -41,17 +47,6 @@ extension GatewayServer {
         while latestFrame.withLock({ $0?.ship(ship) }) == nil && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.01)
         }
-    }
-
-    /// Returns a 400 km circular parking orbit about Earth in the plane of Meridian Station (51.6° to
-    /// the ICRF equator, node 0), 20 km below it, so a new ship's first rendezvous needs phasing and no
-    /// plane change. The phase is spread by player id so that new ships do not start on top of each other.
-    static func parkingOrbit(for player: PlayerID) -> OrbitalElements {
-        let golden = 2.399963229728653  // golden angle, rad
-        return OrbitalElements(
-            semiMajorAxisMeters: 6_371_000 + 400_000, eccentricity: 0, inclination: 51.6 * .pi / 180,
-            rightAscensionOfAscendingNode: 0, argumentOfPeriapsis: 0,
-            trueAnomaly: (Double(player) * golden).truncatingRemainder(dividingBy: 2 * .pi))
     }
 
     /// A ship as the HTTP API returns it, with its elements about its primary body.

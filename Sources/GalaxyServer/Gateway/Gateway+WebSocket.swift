@@ -57,13 +57,9 @@ extension GatewayServer {
             switch message {
             case .ping: send(connection, StateEncoder.pong(seq: seq))
             case .view(let view): try setView(view, connection: connection, seq: seq)
-            case .steer(let command): try steer(command, player: session.player.id, connection: connection, seq: seq)
-            case .maneuver(let ship, let goal):
-                try requireOwnership(ship, player: session.player.id)
-                try startManeuver(ship, goal, connection: connection, seq: seq)
-            case .cancelManeuver(let ship):
-                try requireOwnership(ship, player: session.player.id)
-                try cancelManeuver(ship, connection: connection, seq: seq)
+            case .steer(let command): try forward(message, json: json, ship: command.shipID, session: session, seq: seq)
+            case .maneuver(let ship, _), .cancelManeuver(let ship):
+                try forward(message, json: json, ship: ship, session: session, seq: seq)
             }
         } catch let error as ProtocolError {
             send(connection, StateEncoder.error(seq: seq, code: error.code, message: error.message))
@@ -97,61 +93,15 @@ extension GatewayServer {
         }
     }
 
-    private func startManeuver(_ ship: ShipID, _ goal: ManeuverGoal, connection: UInt64, seq: Int64) throws(ProtocolError) {
-        do {
-            try engine.enqueue(
-                .maneuver(
-                    ship, goal,
-                    reply: { [weak self] result in
-                        switch result {
-                        case .success: self?.send(connection, StateEncoder.ack(seq: seq))
-                        case .failure(let error as ManeuverError):
-                            self?.send(connection, StateEncoder.error(seq: seq, code: "rejected", message: error.reason))
-                        case .failure(let error):
-                            self?.send(connection, StateEncoder.error(seq: seq, code: "rejected", message: "\(error)"))
-                        }
-                    }))
-        } catch {
-            throw ProtocolError(code: "queue_full", message: "\(error)")
-        }
-    }
-
-    private func cancelManeuver(_ ship: ShipID, connection: UInt64, seq: Int64) throws(ProtocolError) {
-        do {
-            try engine.enqueue(
-                .cancelManeuver(
-                    ship,
-                    reply: { [weak self] cancelled in
-                        self?.send(
-                            connection,
-                            cancelled
-                                ? StateEncoder.ack(seq: seq)
-                                : StateEncoder.error(seq: seq, code: "not_found", message: "ship_id: ship \(ship) has no active maneuver"))
-                    }))
-        } catch {
-            throw ProtocolError(code: "queue_full", message: "\(error)")
-        }
-    }
-
-    private func steer(_ command: SteeringCommand, player: PlayerID, connection: UInt64, seq: Int64) throws(ProtocolError) {
-        try requireOwnership(command.shipID, player: player)
-        do {
-            try engine.enqueue(
-                .steer(
-                    command,
-                    reply: { [weak self] result in
-                        switch result {
-                        case .success: self?.send(connection, StateEncoder.ack(seq: seq))
-                        case .failure(let error as SteeringError):
-                            self?.send(connection, StateEncoder.error(seq: seq, code: "invalid_field", message: "\(error.field): \(error.reason)"))
-                        case .failure(let error as WorldError):
-                            self?.send(connection, StateEncoder.error(seq: seq, code: "not_found", message: "\(error)"))
-                        case .failure(let error):
-                            self?.send(connection, StateEncoder.error(seq: seq, code: "rejected", message: "\(error)"))
-                        }
-                    }))
-        } catch {
-            throw ProtocolError(code: "queue_full", message: "\(error)")
+    /// Sends a command for one of the player's ships to the engine; the reply becomes the ack or error.
+    private func forward(_ message: ClientMessage, json: JSONValue, ship: ShipID, session: ClientSession, seq: Int64) throws(ProtocolError) {
+        try requireOwnership(ship, player: session.player.id)
+        let connection = session.connectionID
+        link.send(.client(message, json: json)) { [weak self] reply in
+            switch reply {
+            case .ok: self?.send(connection, StateEncoder.ack(seq: seq))
+            case .failed(let code, let text): self?.send(connection, StateEncoder.error(seq: seq, code: code, message: text))
+            }
         }
     }
 
@@ -178,7 +128,7 @@ extension GatewayServer {
             w.raw("}")
         }
         w.raw("],\"tick_rate_hz\":")
-        w.number(engine.configuration.tickRateHz)
+        w.number(link.tickRateHz)
         w.raw(",\"tick\":")
         w.number(index?.frame.tick ?? 0)
         w.raw(",\"time_s\":")

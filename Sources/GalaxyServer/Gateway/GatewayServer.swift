@@ -9,7 +9,7 @@ import Synchronization
 public final class GatewayServer: @unchecked Sendable {
     let configuration: GatewayConfiguration
     let accounts: Accounts
-    let engine: TickEngine
+    let link: any EngineLink
     let catalog: SolarSystemCatalog
     let metrics: MetricsRegistry
     let logger: Logger
@@ -22,13 +22,13 @@ public final class GatewayServer: @unchecked Sendable {
     private var serviceThread: Thread?
     private let serviceDone = DispatchSemaphore(value: 0)
 
-    public init(
-        configuration: GatewayConfiguration, store: any GameStore, engine: TickEngine, catalog: SolarSystemCatalog,
+    init(
+        configuration: GatewayConfiguration, store: any GameStore, link: any EngineLink, catalog: SolarSystemCatalog,
         metrics: MetricsRegistry, logger: Logger, readiness: @escaping @Sendable () -> (ready: Bool, reason: String)
     ) {
         self.configuration = configuration
         self.accounts = Accounts(store: store, logger: logger)
-        self.engine = engine
+        self.link = link
         self.catalog = catalog
         self.metrics = metrics
         self.logger = logger
@@ -66,7 +66,8 @@ public final class GatewayServer: @unchecked Sendable {
         thread.name = "galaxy-gateway"
         thread.start()
         serviceThread = thread
-        engine.onFrame { [weak self] frame in self?.publish(frame) }
+        link.onFrame { [weak self] frame in self?.publish(frame) }
+        link.onResync { [weak self] in self?.forceFullFrames() }
         logger.info("gateway listening", [("port", port), ("address", configuration.bindAddress ?? "*")])
     }
 
@@ -84,6 +85,13 @@ public final class GatewayServer: @unchecked Sendable {
     /// Hands a frame to the broadcast thread; called on the tick thread, returns at once.
     func publish(_ frame: WorldFrame) {
         broadcaster.submit(frame)
+    }
+
+    /// Makes every client's next state frame a full one (after frames may have been lost).
+    func forceFullFrames() {
+        sessions.withLock { all in
+            for key in all.keys { all[key]?.framesSinceFull = .max }
+        }
     }
 
     func send(_ connection: UInt64, _ bytes: [UInt8], replaceable: Bool = false) {

@@ -10,6 +10,7 @@ public final class ServerApp: @unchecked Sendable {
     let engine: TickEngine
     let gateway: GatewayServer
     let snapshots: SnapshotWriter
+    let redis: RedisEngineBridge?
     private let logger: Logger
     private let started = ServerApp.Flag()
 
@@ -30,7 +31,7 @@ public final class ServerApp: @unchecked Sendable {
         let readinessStore = store
         let engineStarted = started
         gateway = GatewayServer(
-            configuration: configuration.gateway, store: store, engine: engine, catalog: catalog, metrics: metrics,
+            configuration: configuration.gateway, store: store, link: LocalEngineLink(engine: engine), catalog: catalog, metrics: metrics,
             logger: logger.with("component", "gateway"),
             readiness: {
                 guard engineStarted.value.load(ordering: .acquiring) else { return (false, "engine not started") }
@@ -41,6 +42,12 @@ public final class ServerApp: @unchecked Sendable {
                     return (false, "store unreachable: \(error)")
                 }
             })
+        if let url = configuration.redisURL, !url.isEmpty {
+            redis = RedisEngineBridge(
+                endpoint: try RedisEndpoint(url: url), engine: engine, metrics: metrics, logger: logger.with("component", "redis"))
+        } else {
+            redis = nil
+        }
         let ticks = UInt64(max(1, (configuration.snapshotIntervalSeconds * configuration.engine.tickRateHz).rounded()))
         engine.every(ticks: ticks) { [snapshots] world in snapshots.submit(world.snapshot()) }
     }
@@ -54,6 +61,7 @@ public final class ServerApp: @unchecked Sendable {
 
     public func start() throws {
         try gateway.start()
+        redis?.start()
         engine.start()
         started.value.store(true, ordering: .releasing)
     }
@@ -63,6 +71,7 @@ public final class ServerApp: @unchecked Sendable {
         started.value.store(false, ordering: .releasing)
         gateway.stop()
         engine.stop()
+        redis?.stop()
         if let snapshot = try? engine.withStoppedWorld({ world in world.snapshot() }) {
             snapshots.submit(snapshot)
             if !snapshots.flush(timeoutSeconds: 15) {

@@ -10,6 +10,8 @@ public struct ServerConfiguration: Sendable {
     public var databaseURL: String?
     /// Wall-clock seconds between world snapshots.
     public var snapshotIntervalSeconds = 60.0
+    /// `redis://...` to also publish frames to gateway replicas and take their commands.
+    public var redisURL: String?
     /// Generated ships added when the world starts fresh (load testing).
     public var generatedShips = 0
 

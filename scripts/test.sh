@@ -11,5 +11,5 @@ swift build --build-tests
 swift test --skip-build "$@"
 if [ -f Tests/e2e/requirements.txt ]; then
   python3 -m pip install -q -r Tests/e2e/requirements.txt
-  GALAXY_BIN="$PWD/.build/debug/galaxy" python3 -m pytest -q Tests/e2e
+  GALAXY_BIN="$PWD/.build/debug/galaxy" python3 -m pytest -q Tests/e2e Tests/deploy
 fi

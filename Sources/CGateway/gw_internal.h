@@ -41,6 +41,11 @@ typedef struct gw_session {
     int drop_requested;
     int accepted;
 
+    /* Keepalive (service thread): see keepalive_locked in gw_sessions.c. */
+    double last_heard; /* monotonic seconds of the last frame of any kind from the client */
+    double last_ping;  /* monotonic seconds of the last ping sent */
+    int ping_due;
+
     /* WebSocket input (service thread). */
     unsigned char *rx;
     size_t rx_length, rx_capacity;
@@ -83,6 +88,7 @@ struct gw_server {
     int port;
     struct lws_protocols protocols[2];
     lws_retry_bo_t idle_policy;
+    lws_sorted_usec_list_t keepalive_timer; /* service thread: runs the scans while nothing else wakes it */
 };
 
 double gw_now(void);

@@ -216,6 +216,28 @@ static void scan_for_stalls_locked(gw_server *server, double now) {
     }
 }
 
+/* Pings a client that has been silent for ping_interval_s (once per interval) and drops one silent
+ * for hangup_interval_s. Any frame from the client, a pong included, counts as heard. */
+static void keepalive_locked(gw_server *server, double now) {
+    double ping_after = server->config.ping_interval_s, hangup_after = server->config.hangup_interval_s;
+    for (size_t b = 0; b < GW_BUCKETS; b++) {
+        for (gw_session *s = server->buckets[b]; s; s = s->bucket_next) {
+            if (s->kind != GW_KIND_WS || !s->accepted || s->drop_requested) {
+                continue;
+            }
+            if (hangup_after > 0 && now - s->last_heard > hangup_after) {
+                s->drop_requested = 1;
+                server->stats.idle_hangups++;
+                gw_schedule_locked(server, s);
+            } else if (ping_after > 0 && now - s->last_heard >= ping_after && now - s->last_ping >= ping_after) {
+                s->ping_due = 1;
+                s->last_ping = now;
+                gw_schedule_locked(server, s);
+            }
+        }
+    }
+}
+
 void gw_process_work(gw_server *server) {
     atomic_store(&server->wake_pending, 0);
     double now = gw_now();
@@ -223,6 +245,7 @@ void gw_process_work(gw_server *server) {
     if (now - server->last_scan > 0.5) {
         server->last_scan = now;
         scan_for_stalls_locked(server, now);
+        keepalive_locked(server, now);
     }
     gw_session *list = server->work;
     server->work = NULL;

@@ -44,6 +44,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
     case LWS_CALLBACK_ESTABLISHED:
     case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_RECEIVE_PONG:
     case LWS_CALLBACK_SERVER_WRITEABLE:
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
@@ -71,8 +72,12 @@ gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, cha
     server->protocols[0].per_session_data_size = sizeof(gw_session);
     server->protocols[0].rx_buffer_size = 65536;
     server->protocols[0].tx_packet_size = 256 * 1024;
-    server->idle_policy.secs_since_valid_ping = config->ping_interval_s;
-    server->idle_policy.secs_since_valid_hangup = config->hangup_interval_s;
+    /* lws's own keepalive ping shares one buffer with the pong it owes a client (lws 4.1): when a
+     * client's ping and the server's fall due together, the client gets a pong with the wrong payload
+     * and drops the connection. The transport pings and hangs up itself (gw_sessions.c), so lws's
+     * timers are pushed out of reach. */
+    server->idle_policy.secs_since_valid_ping = UINT16_MAX;
+    server->idle_policy.secs_since_valid_hangup = UINT16_MAX;
 
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
@@ -99,8 +104,16 @@ gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, cha
 
 int gw_port(const gw_server *server) { return server->port; }
 
+/* Every 0.5 s: the stall and keepalive scans need to run even when no frame or request wakes the loop. */
+static void keepalive_timer(lws_sorted_usec_list_t *timer) {
+    gw_server *server = lws_container_of(timer, gw_server, keepalive_timer);
+    gw_process_work(server);
+    lws_sul_schedule(server->context, 0, &server->keepalive_timer, keepalive_timer, 500 * LWS_US_PER_MS);
+}
+
 int gw_run(gw_server *server) {
     double deadline = 0;
+    lws_sul_schedule(server->context, 0, &server->keepalive_timer, keepalive_timer, 500 * LWS_US_PER_MS);
     while (1) {
         if (lws_service(server->context, 0) < 0) {
             break;
@@ -117,6 +130,7 @@ int gw_run(gw_server *server) {
             }
         }
     }
+    lws_sul_schedule(server->context, 0, &server->keepalive_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
     lws_context_destroy(server->context);
     server->context = NULL;
     atomic_store(&server->finished, 1);

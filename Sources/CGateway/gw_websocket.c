@@ -63,6 +63,7 @@ static int filter_upgrade(gw_server *server, gw_session *session, struct lws *ws
         return refuse_upgrade(wsi, status);
     }
     session->accepted = 1;
+    session->last_heard = session->last_ping = gw_now();
     pthread_mutex_lock(&server->lock);
     server->stats.connections_total++;
     server->stats.connections_active++;
@@ -76,7 +77,10 @@ static int close_with(struct lws *wsi, uint16_t code, const char *reason) {
 }
 
 /* Appends a fragment; refuses (1009) as soon as the announced or received size passes the limit. */
+static void heard(gw_server *server, gw_session *s);
+
 static int receive(gw_server *server, gw_session *s, struct lws *wsi, const void *in, size_t len) {
+    heard(server, s);
     size_t remaining = lws_remaining_packet_payload(wsi);
     size_t limit = server->config.max_message_bytes;
     if (s->rx_length + len > limit || remaining > limit - s->rx_length - len) {
@@ -110,7 +114,37 @@ static int receive(gw_server *server, gw_session *s, struct lws *wsi, const void
     return 0;
 }
 
+/* Notes that the client is alive (any frame, a pong included), for the keepalive scan. */
+static void heard(gw_server *server, gw_session *s) {
+    pthread_mutex_lock(&server->lock);
+    s->last_heard = gw_now();
+    pthread_mutex_unlock(&server->lock);
+}
+
+/* Sends the ping the keepalive scan asked for, from a buffer of its own. */
+static int write_ping(gw_server *server, gw_session *s, struct lws *wsi) {
+    unsigned char frame[LWS_PRE + 8];
+    memcpy(frame + LWS_PRE, "galaxy", 6);
+    if (lws_write(wsi, frame + LWS_PRE, 6, LWS_WRITE_PING) < 0) {
+        return -1;
+    }
+    pthread_mutex_lock(&server->lock);
+    int more = s->head != NULL || s->close_requested;
+    pthread_mutex_unlock(&server->lock);
+    if (more) {
+        lws_callback_on_writable(wsi);
+    }
+    return 0;
+}
+
 static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
+    pthread_mutex_lock(&server->lock);
+    int ping = s->ping_due;
+    s->ping_due = 0;
+    pthread_mutex_unlock(&server->lock);
+    if (ping) {
+        return write_ping(server, s, wsi);
+    }
     pthread_mutex_lock(&server->lock);
     gw_message *m = gw_pop_locked(s);
     int closing = s->close_requested && !s->head;
@@ -151,6 +185,9 @@ int gw_ws_callback(gw_server *server, gw_session *s, struct lws *wsi, enum lws_c
         return 0;
     case LWS_CALLBACK_RECEIVE:
         return receive(server, s, wsi, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        heard(server, s);
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return write_next(server, s, wsi);
     case LWS_CALLBACK_CLOSED:

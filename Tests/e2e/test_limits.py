@@ -18,7 +18,7 @@ import time
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from rawws import OP_CONTINUATION, OP_TEXT, ConnectionDropped, RawWebSocket, encode_frame, mask_payload
+from rawws import OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, ConnectionDropped, RawWebSocket, encode_frame, mask_payload
 from support import ping_works, receive_welcome, reply
 
 TICK_RATE = 10
@@ -337,3 +337,27 @@ def test_stalled_reader_is_dropped(servers):
         assert metrics["galaxy_connections_active"] == 0
     finally:
         stalled.close()
+
+
+def test_keepalive_ping_and_client_ping_get_their_own_payloads(server):
+    """A silent client is pinged after the 20 s ping interval; its own ping, sent while the server's is
+    unanswered, must come back with its own payload (lws 4.1's keepalive reused the pong buffer)."""
+    player = server.register()
+    ws = RawWebSocket.connect(server.port, f"/ws?token={player.token}")
+    try:
+        started = time.monotonic()
+        while True:
+            _, opcode, payload = ws.read_frame(timeout=30)
+            if opcode == OP_PING:
+                break
+        waited = time.monotonic() - started
+        ws.send_raw(encode_frame(OP_PING, b"client-1"))
+        ws.send_raw(encode_frame(OP_PONG, payload))
+        while True:
+            _, opcode, reply_payload = ws.read_frame(timeout=10)
+            if opcode == OP_PONG:
+                break
+        assert reply_payload == b"client-1"
+        assert 19 <= waited <= 25, f"server pinged after {waited:.1f} s of client silence"
+    finally:
+        ws.close()

@@ -80,6 +80,7 @@ typedef struct gw_stats {
     uint64_t frames_replaced;        /* state frames dropped for newer ones */
     uint64_t bytes_sent;
     uint64_t http_requests;
+    uint64_t idle_hangups;           /* silent past hangup_interval_s */
 } gw_stats;
 
 /* Creates the listening server; NULL on failure with a message in error. */

@@ -4,11 +4,12 @@ import Foundation
 /// The operators' API under /api/v1/admin, behind the bearer token from `--admin-token`.
 extension GatewayServer {
     func routeAdmin(_ request: HTTPRequest, _ path: [String]) throws -> HTTPResponse {
-        try requireAdmin(request)
         // A gateway replica has no engine to pause or inspect; operators use the engine's own address.
         guard let engine = link.localEngine else {
-            throw APIError(status: 501, code: "not_served_here", message: "the admin API is served by the engine process (galaxy serve), not by gateways")
+            throw APIError(
+                status: 501, code: "not_served_here", message: "the admin API is served by the engine process (galaxy serve), not by gateways")
         }
+        try requireAdmin(request)
         switch (request.method, path.joined(separator: "/")) {
         case ("GET", "status"):
             return .json(200, adminStatus(engine))

@@ -52,7 +52,7 @@ extension GatewayServer {
                 connection,
                 StateEncoder.error(seq: seq, code: "rate_limited", message: "more than \(Int(ClientSession.messagesPerSecond)) messages per second; slow down"))
         }
-        do {
+        do throws(ProtocolError) {
             let (seq, message) = try ClientMessageParser.parse(json)
             switch message {
             case .ping: send(connection, StateEncoder.pong(seq: seq))
@@ -61,10 +61,8 @@ extension GatewayServer {
             case .maneuver(let ship, _), .cancelManeuver(let ship):
                 try forward(message, json: json, ship: ship, session: session, seq: seq)
             }
-        } catch let error as ProtocolError {
-            send(connection, StateEncoder.error(seq: seq, code: error.code, message: error.message))
         } catch {
-            send(connection, StateEncoder.error(seq: seq, code: "rejected", message: "\(error)"))
+            send(connection, StateEncoder.error(seq: seq, code: error.code, message: error.message))
         }
     }
 

@@ -19,6 +19,9 @@ enum GatewayMetrics {
         stat("galaxy_state_frames_replaced_total", .counter, "Queued state frames replaced by a newer one before they were sent.") {
             $0.frames_replaced
         }
+        stat("galaxy_idle_hangups_total", .counter, "Sessions dropped after the hangup interval without a frame or pong from the client.") {
+            $0.idle_hangups
+        }
         stat("galaxy_bytes_sent_total", .counter, "WebSocket payload bytes written.") { $0.bytes_sent }
         stat("galaxy_http_requests_total", .counter, "HTTP requests received.") { $0.http_requests }
         m.register("galaxy_broadcast_duration_ms", kind: .gauge, help: "Wall time to encode and queue the last frame for every client, ms.") {

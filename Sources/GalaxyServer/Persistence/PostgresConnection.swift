@@ -80,6 +80,9 @@ final class PostgresConnection {
             throw PostgresError(kind: .connection, message: "cannot connect to \(target): \(trimmed(message))")
         }
         PQsetnonblocking(connection, 1)
+        // Notices such as "relation already exists, skipping" from idempotent migrations would otherwise
+        // go to stderr around the structured log lines.
+        _ = PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

@@ -86,13 +86,22 @@ final class RedisEngineLink: EngineLink, @unchecked Sendable {
         }
         let body = RedisWire.encode(command)
         sender.async { [self] in
+            let add = [
+                "XADD", RedisWire.commandStream, "MAXLEN", "~", String(RedisWire.streamMaxLength), "*", "gw", gatewayID, "req",
+                String(request), "cmd",
+            ].map(RedisConnection.bytes) + [body]
             do {
-                if !senderConnection.isConnected { try senderConnection.connect() }
-                let add = [
-                    "XADD", RedisWire.commandStream, "MAXLEN", "~", String(RedisWire.streamMaxLength), "*", "gw", gatewayID, "req",
-                    String(request), "cmd",
-                ].map(RedisConnection.bytes) + [body]
-                if case .error(let message) = try senderConnection.command(add) { throw RedisError.reply(message) }
+                // A connection left from before a Redis restart fails on first use: retry once on a new one.
+                let reused = senderConnection.isConnected
+                if !reused { try senderConnection.connect() }
+                var answer: RedisReply
+                do {
+                    answer = try senderConnection.command(add)
+                } catch RedisError.connection where reused {
+                    try senderConnection.connect()
+                    answer = try senderConnection.command(add)
+                }
+                if case .error(let message) = answer { throw RedisError.reply(message) }
                 metrics.increment("galaxy_redis_commands_total")
             } catch {
                 resolve(request, .failed(code: "engine_unavailable", message: "cannot reach the engine: \(error); retry"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An immutable copy of the world after a tick, handed to the gateway, the snapshot writer and tests.
 /// Positions are ICRF barycentric (m), velocities m/s, game time TDB seconds since the catalog epoch.
 public struct WorldFrame: Sendable {
@@ -16,6 +18,9 @@ public struct WorldFrame: Sendable {
     public var maneuvers: [ShipID: ManeuverProgress]
     public var maneuverEvents: [ManeuverEvent]
     public var status: EngineStatus
+    /// Wall-clock time the tick that made this frame ended, Unix ms: clients' `server_time_ms`, the
+    /// same on the engine's own gateway and on every replica.
+    public var wallClockMilliseconds: Double = (Date().timeIntervalSince1970 * 1000).rounded()
 }
 
 extension World {

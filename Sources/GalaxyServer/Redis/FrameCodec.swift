@@ -11,7 +11,7 @@ enum FrameCodec {
     struct Published: Sendable {
         var frame: WorldFrame
         var tickRateHz: Double
-        /// When the engine handed the frame to Redis, Unix ms.
+        /// When the engine's publisher thread encoded the frame, Unix ms.
         var publishedAtMilliseconds: Double
     }
 
@@ -20,6 +20,7 @@ enum FrameCodec {
         w.u32(magic)
         w.f64(tickRateHz)
         w.f64(publishedAtMilliseconds)
+        w.f64(frame.wallClockMilliseconds)
         w.u64(frame.tick)
         w.f64(frame.gameTimeSeconds)
         status(frame.status, &w)
@@ -51,6 +52,7 @@ enum FrameCodec {
         }
         let tickRate = try r.f64()
         let published = try r.f64()
+        let wallClock = try r.f64()
         let tick = try r.u64()
         let gameTime = try r.f64()
         let status = try status(&r)
@@ -74,7 +76,7 @@ enum FrameCodec {
         guard r.isAtEnd else { throw FrameDecodingError("\(bytes.count - r.offset) bytes after the end of the frame") }
         let frame = WorldFrame(
             tick: tick, gameTimeSeconds: gameTime, bodies: bodies, ships: ships, events: events, maneuvers: maneuvers,
-            maneuverEvents: maneuverEvents, status: status)
+            maneuverEvents: maneuverEvents, status: status, wallClockMilliseconds: wallClock)
         return Published(frame: frame, tickRateHz: tickRate, publishedAtMilliseconds: published)
     }
 

@@ -200,7 +200,7 @@ final class RedisEngineLink: EngineLink, @unchecked Sendable {
                 return s.frameHandlers
             }
             metrics.increment("galaxy_redis_frames_received_total")
-            metrics.set("galaxy_redis_frame_age_ms", max(0, Date().timeIntervalSince1970 * 1000 - published.publishedAtMilliseconds))
+            metrics.set("galaxy_redis_frame_age_ms", max(0, Date().timeIntervalSince1970 * 1000 - published.frame.wallClockMilliseconds))
             for handler in handlers { handler(published.frame) }
         } catch {
             metrics.increment("galaxy_redis_frames_invalid_total")

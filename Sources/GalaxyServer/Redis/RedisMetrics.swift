@@ -18,7 +18,7 @@ enum RedisMetrics {
         m.register("galaxy_redis_frames_invalid_total", kind: .counter, help: "Messages on the frame channel that did not decode.")
         m.register(
             "galaxy_redis_frame_age_ms", kind: .gauge,
-            help: "Wall-clock time from the engine publishing the last frame to this gateway decoding it, ms.")
+            help: "Wall-clock time from the end of the last frame's tick on the engine to this gateway decoding it, ms.")
         m.register("galaxy_redis_commands_total", kind: .counter, help: "Commands this gateway sent to the engine's stream.")
         m.register(
             "galaxy_redis_command_timeouts_total", kind: .counter,

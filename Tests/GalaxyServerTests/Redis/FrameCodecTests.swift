@@ -50,6 +50,7 @@ import Testing
         #expect(decoded.frame.maneuvers == frame.maneuvers)
         #expect(decoded.frame.maneuverEvents == frame.maneuverEvents)
         #expect(decoded.frame.status == frame.status)
+        #expect(decoded.frame.wallClockMilliseconds == frame.wallClockMilliseconds)
         #expect(frame.ships.contains { $0.owner == 7 } && frame.ships.contains { $0.kind == .station })
     }
 

@@ -5,11 +5,13 @@
 import concurrent.futures
 import contextlib
 import signal
+import subprocess
 import time
 
+import pytest
 from websockets.exceptions import ConnectionClosed
 
-from support import receive_json, receive_until, receive_welcome, state_frames
+from support import GalaxyServer, free_port, receive_json, receive_until, receive_welcome, state_frames
 
 
 def wait_for_snapshot_after(server, tick, timeout=10):
@@ -143,3 +145,43 @@ def test_reconnect_burst_after_restart_keeps_one_ship_each(servers):
         assert ships == [player.ship_id], f"{player.username} resumed {ships}, not ship {player.ship_id}"
     # The four standard stations and one ship per player: no duplicates.
     assert server.metrics()["physics_ships_count"] == 4 + len(players)
+
+
+def test_second_engine_on_the_same_world_waits_or_refuses(servers, backend):
+    """The engine is the single writer: a second `galaxy serve` on the same store must not tick the
+    same world. On SQLite it refuses at once; on PostgreSQL it waits for the first to stop, then
+    restores the first one's final snapshot."""
+    first = servers.new()
+    player = first.register()
+    second = GalaxyServer(
+        first.binary, first.work_dir.parent / "second", backend, database_url=first.database_url, postgres=first.postgres
+    )
+    second.data_dir = first.data_dir
+    if backend == "sqlite":
+        with pytest.raises(RuntimeError, match="another galaxy serve is using the data directory"):
+            second.start(ready_timeout=10)
+        assert second.process.returncode != 0
+        assert first.healthy()
+        return
+    second.port = free_port()
+    second.log_path = second.work_dir / "galaxy-waiting.log"
+    second.work_dir.mkdir(parents=True, exist_ok=True)
+    with open(second.log_path, "wb") as log:
+        second.process = subprocess.Popen(second.command(), stdout=log, stderr=subprocess.STDOUT, cwd=second.work_dir)
+    try:
+        deadline = time.monotonic() + 15
+        while "another engine holds the world lock" not in second.log_tail() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "another engine holds the world lock" in second.log_tail(), second.log_tail()
+        assert second.running() and first.healthy()
+        code, _ = first.terminate(timeout=20)
+        assert code == 0
+        final_tick = first.latest_snapshot_tick()
+        assert second._wait_ready(60), second.log_tail()
+        assert second.login(player).status == 200
+        _, tick = first_state_tick(second, player)
+        assert tick >= final_tick, "the second engine resumed from the first one's final snapshot"
+    finally:
+        if second.running():
+            code, _ = second.terminate(timeout=20)
+            assert code == 0

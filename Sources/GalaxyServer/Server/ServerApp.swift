@@ -11,12 +11,15 @@ public final class ServerApp: @unchecked Sendable {
     let gateway: GatewayServer
     let snapshots: SnapshotWriter
     let redis: RedisEngineBridge?
+    let lock: EngineLock
     private let logger: Logger
     private let started = ServerApp.Flag()
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        // Taken before the world is read, so a second engine never restores and ticks the same world.
+        lock = try ServerApp.lockWorld(configuration, logger: logger)
         store = try ServerApp.openStore(configuration, logger: logger)
         let catalog = try SolarSystemCatalog.standard()
         let world = try ServerApp.loadWorld(store: store, catalog: catalog, configuration: configuration, logger: logger)
@@ -79,7 +82,17 @@ public final class ServerApp: @unchecked Sendable {
             }
         }
         _ = snapshots.stop(timeoutSeconds: 5)
+        lock.unlock()
         logger.info("server stopped")
+    }
+
+    static func lockWorld(_ configuration: ServerConfiguration, logger: Logger) throws -> EngineLock {
+        guard let url = configuration.databaseURL, !url.isEmpty else { return try EngineLock.directory(configuration.dataDirectory) }
+        return try EngineLock.postgres(url: url, logger: logger) {
+            // Another engine owns the world now; writing even one more snapshot would overwrite its work.
+            logger.error("stopping at once without a final snapshot: another engine owns the world")
+            exit(3)
+        }
     }
 
     static func openStore(_ configuration: ServerConfiguration, logger: Logger) throws -> any GameStore {

@@ -3,7 +3,7 @@
 #   1. the engine's tick at 10,000 ships without Redis and with Redis publishing (one gateway
 #      subscribed), sampled once per tick;
 #   2. one process serving CLIENTS WebSocket clients itself, then one engine and two gateway replicas
-#      serving CLIENTS clients each at the same time; frame latency p50/p99 per process.
+#      serving CLIENTS clients each at the same time. Frame latency p50/p99 is reported per process.
 # Every client sees its own ship and the default 1,000 km view (the interest-filtered workload).
 # Usage: Benchmarks/scaleout/run.sh [seconds per measurement, default 30]
 # Environment: CLIENTS (default 1000) per process; OUT (default Benchmarks/results/scaleout.jsonl);

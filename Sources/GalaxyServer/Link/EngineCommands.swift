@@ -1,8 +1,8 @@
 import Foundation
 
 /// Carries out link commands on the engine (on the tick thread, through its command queue) and turns
-/// each outcome into the reply a client sees. Used for the engine's own clients and for commands that
-/// gateway replicas send over Redis, so both get the same answers.
+/// each outcome into the reply sent to the client. The engine's own clients and the commands that
+/// gateway replicas send over Redis both go through here, so both get the same replies.
 enum EngineCommands {
     static func execute(_ command: LinkCommand, engine: TickEngine, reply: @escaping @Sendable (LinkReply) -> Void) {
         let engineCommand: EngineCommand
@@ -92,7 +92,8 @@ enum EngineCommands {
     }
 }
 
-/// The link of the engine's own gateway: calls the engine in process and never loses a frame.
+/// The link of the engine's own gateway, which calls the engine in process. Frames reach the gateway
+/// as direct calls from the tick thread, so there is nothing to resynchronize.
 final class LocalEngineLink: EngineLink {
     let engine: TickEngine
 

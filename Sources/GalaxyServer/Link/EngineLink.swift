@@ -1,4 +1,4 @@
-/// What a gateway needs from the engine: frames, a way to send commands with replies, and the tick
+/// The gateway's view of the engine: frames, a way to send commands with replies, and the tick
 /// rate. The engine's own gateway calls the engine in process (`LocalEngineLink`); a gateway replica
 /// reaches it over Redis (`RedisEngineLink`). Both carry the same commands and replies, so the
 /// gateway code is the same either way.
@@ -13,7 +13,7 @@ protocol EngineLink: AnyObject, Sendable {
     func onResync(_ handler: @escaping @Sendable () -> Void)
     /// Sends a command; `reply` is called exactly once, possibly before this returns.
     func send(_ command: LinkCommand, reply: @escaping @Sendable (LinkReply) -> Void)
-    /// Whether commands and frames can flow, with a reason an operator can act on.
+    /// Returns whether commands and frames can flow, with a reason an operator can act on.
     func readiness() -> (ready: Bool, reason: String)
     func start()
     func stop()
@@ -29,7 +29,7 @@ enum LinkCommand: Sendable, Equatable {
     case removeShips(owner: PlayerID)
 }
 
-/// The engine's answer to a command: success with a JSON payload (empty for a plain ack), or a protocol
+/// The engine's reply to a command: success with a JSON payload (empty for a plain ack), or a protocol
 /// error code and message for the client.
 enum LinkReply: Sendable, Equatable {
     case ok(payload: [UInt8])

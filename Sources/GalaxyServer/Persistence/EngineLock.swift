@@ -5,10 +5,10 @@ import Synchronization
 import Glibc
 #endif
 
-/// Keeps a second engine from running on the same world: the engine is the single writer, and two of
-/// them would each tick and snapshot their own copy. With PostgreSQL it is a session advisory lock
-/// held on a connection of its own for the engine's lifetime (released by PostgreSQL when the process
-/// or its connection dies); with SQLite an flock(2) on a file in the data directory.
+/// A lock that keeps a second engine from running on the same world: the engine is the single
+/// writer, and two of them would each tick and snapshot their own copy. With PostgreSQL it is a session
+/// advisory lock on a connection of its own, kept for the engine's lifetime and released by PostgreSQL
+/// when the process or its connection dies. With SQLite it is an flock(2) on a file in the data directory.
 public final class EngineLock: @unchecked Sendable {
     private static let advisoryKey: Int64 = 0x6761_6c61_7879_01  // "galaxy" and 1
     private let release: () -> Void
@@ -82,9 +82,9 @@ private final class ConnectionBox: @unchecked Sendable {
 
     init(_ connection: sending PostgresConnection) { self.connection = Mutex(connection) }
 
-    /// False only when the lock was lost to another engine. A broken connection means the session and
-    /// its lock ended; the lock is taken again as soon as PostgreSQL answers. While it does not answer,
-    /// no other engine can take the lock either, so that counts as held.
+    /// Returns false only when the lock was lost to another engine. A broken connection means the
+    /// session and its lock ended, so the lock is taken again as soon as PostgreSQL accepts a connection.
+    /// While it does not, no other engine can take the lock either, so that counts as held.
     func check() -> Bool {
         connection.withLock { held in
             guard let c = held else { return true }

@@ -85,7 +85,7 @@ struct ByteReader {
 
     mutating func optionalString() throws(FrameDecodingError) -> String? { try flag() ? try string() : nil }
 
-    /// A count of elements that each take at least `minimumBytes`, checked against what is left.
+    /// Reads a count of elements that each take at least `minimumBytes` and checks it against the bytes left.
     mutating func count(minimumBytes: Int) throws(FrameDecodingError) -> Int {
         let n = Int(try u32())
         try need(n * max(1, minimumBytes))

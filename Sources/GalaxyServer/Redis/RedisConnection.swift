@@ -20,8 +20,8 @@ enum RedisReply: Equatable, Sendable {
 }
 
 /// One synchronous hiredis connection, used by one thread at a time. Any I/O failure frees the
-/// context exactly once and throws `RedisError.connection`; the owner opens a new connection (with
-/// backoff) instead of reusing a broken one, which is how the C20 double free is avoided by design.
+/// context exactly once and throws `RedisError.connection`. The owner then opens a new connection
+/// (with backoff) and never reuses the broken one, so no context can be freed twice.
 final class RedisConnection {
     let endpoint: RedisEndpoint
     private var context: UnsafeMutablePointer<redisContext>?

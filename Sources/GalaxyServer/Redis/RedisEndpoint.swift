@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where a Redis server is: `redis://[[user]:password@]host[:port][/db]`.
+/// The address of a Redis server, from `redis://[[user]:password@]host[:port][/db]`.
 public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -39,7 +39,7 @@ public enum RedisError: Error, Equatable, CustomStringConvertible {
     case invalidURL(String)
     /// The connection failed or broke; the context is gone and must be opened again.
     case connection(String)
-    /// Redis answered a command with an error reply.
+    /// Redis replied to a command with an error.
     case reply(String)
 
     public var description: String {

@@ -4,8 +4,8 @@ import Synchronization
 
 /// The engine's side of scale-out: publishes every tick's frame to Redis for gateway replicas, reads
 /// their commands from the command stream and publishes the replies. The tick thread only swaps the
-/// newest frame into a slot; encoding and every Redis write happen on the publisher thread, one
-/// pipelined round trip per tick (the frame and the replies queued during that tick). While Redis is
+/// newest frame into a slot. Encoding and every Redis write happen on the publisher thread, in one
+/// pipelined round trip per tick: the frame and the replies queued during that tick. While Redis is
 /// down, frames and replies are dropped and counted, and the engine goes on ticking.
 public final class RedisEngineBridge: @unchecked Sendable {
     private let endpoint: RedisEndpoint
@@ -130,7 +130,7 @@ public final class RedisEngineBridge: @unchecked Sendable {
         if let sent = RedisWire.entryMilliseconds(entry.id),
             Date().timeIntervalSince1970 * 1000 - sent > RedisWire.commandLifetimeSeconds * 1000
         {
-            return  // its gateway has already answered the client with a timeout
+            return  // its gateway has already sent the client a timeout error
         }
         let (gateway, request) = (entry.gateway, entry.request)
         let reply: @Sendable (LinkReply) -> Void = { [weak self] reply in

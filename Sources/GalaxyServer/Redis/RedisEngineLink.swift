@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// A gateway replica's link to the engine over Redis. One thread holds the subscription (frames and
+/// A gateway replica's link to the engine over Redis. One thread keeps the subscription (frames and
 /// this gateway's replies); a serial queue with its own connection appends commands to the stream.
 /// After every (re)connect the subscription is issued again and clients get full frames next, since
 /// pub/sub drops what was published while the connection was down.
@@ -152,7 +152,7 @@ final class RedisEngineLink: EngineLink, @unchecked Sendable {
 
     private func subscribe(_ connection: RedisConnection, channels: [String]) throws {
         try connection.connect()
-        // SUBSCRIBE answers once per channel; the first answer comes back here, the rest are skipped in handle.
+        // SUBSCRIBE replies once per channel. The first reply is read here and handle(_:) skips the others.
         let answer = try connection.command((["SUBSCRIBE"] + channels).map(RedisConnection.bytes))
         if case .error(let message) = answer { throw RedisError.reply(message) }
     }
@@ -216,7 +216,7 @@ final class RedisEngineLink: EngineLink, @unchecked Sendable {
         }
         for p in expired {
             metrics.increment("galaxy_redis_command_timeouts_total")
-            p.reply(.failed(code: "engine_timeout", message: "the engine did not answer within \(Int(commandTimeoutSeconds)) s; retry"))
+            p.reply(.failed(code: "engine_timeout", message: "the engine did not reply within \(Int(commandTimeoutSeconds)) s; retry"))
         }
     }
 }

@@ -22,7 +22,7 @@ enum RedisMetrics {
         m.register("galaxy_redis_commands_total", kind: .counter, help: "Commands this gateway sent to the engine's stream.")
         m.register(
             "galaxy_redis_command_timeouts_total", kind: .counter,
-            help: "Commands the engine did not answer within 10 s (the client got an error).")
+            help: "Commands the engine did not reply to within 10 s (the client got an engine_timeout error).")
     }
 
     private static func registerCommon(_ m: MetricsRegistry) {

@@ -13,7 +13,7 @@ public struct GatewayAppConfiguration: Sendable {
 }
 
 /// A gateway replica: the same HTTP API and WebSocket protocol as the engine's own gateway, with frames
-/// from and commands to the engine over Redis. It holds no world state of its own, so replicas can be
+/// from and commands to the engine over Redis. It keeps no world state of its own, so replicas can be
 /// added, removed or restarted while the engine runs.
 public final class GatewayApp: @unchecked Sendable {
     public let metrics = MetricsRegistry()

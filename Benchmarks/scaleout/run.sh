@@ -4,6 +4,8 @@
 #      subscribed), sampled once per tick;
 #   2. one process serving CLIENTS WebSocket clients itself, then one engine and two gateway replicas
 #      serving CLIENTS clients each at the same time. Frame latency p50/p99 is reported per process.
+#   3. a reconnect storm: CLIENTS clients on one replica, that replica killed, all of them reconnecting
+#      to the other with full-jitter backoff.
 # Every client sees its own ship and the default 1,000 km view (the interest-filtered workload).
 # Usage: Benchmarks/scaleout/run.sh [seconds per measurement, default 30]
 # Environment: CLIENTS (default 1000) per process; OUT (default Benchmarks/results/scaleout.jsonl);
@@ -67,12 +69,19 @@ engine 18581 --redis "$redis"
 gateway 18582 gw0
 python3 Benchmarks/scaleout/tick_cost.py --base http://127.0.0.1:18581 --seconds "$seconds" --label with_redis | tee -a "$out"
 
-# Players for step 2, registered through the process they will use.
 gateway 18583 gw1
-for port in 18581 18582 18583; do
-  python3 Benchmarks/gateway/loadgen.py --base "http://127.0.0.1:$port" --clients "$clients" --prepare \
-    --tokens "$state/tokens-$port.json"
-done
+gw1_pid=${pids[-1]}
+
+# Distinct players for step 2: registered once, then split into one token file per process.
+python3 Benchmarks/gateway/loadgen.py --base http://127.0.0.1:18581 --clients $((3 * clients)) --prepare \
+  --tokens "$state/all-tokens.json"
+python3 - "$state" "$clients" <<'SPLIT'
+import json, sys
+state, clients = sys.argv[1], int(sys.argv[2])
+tokens = json.load(open(f"{state}/all-tokens.json"))
+for k, port in enumerate((18581, 18582, 18583)):
+    json.dump(tokens[k * clients:(k + 1) * clients], open(f"{state}/tokens-{port}.json", "w"))
+SPLIT
 
 # 2a. One process serves CLIENTS clients itself.
 load 18581 "$state/tokens-18581.json" "single_process_${clients}_clients" | tee -a "$out"
@@ -89,4 +98,9 @@ for port in 18582 18583; do
     END { printf "{\"bench\": \"replica_metrics\", \"port\": %s, \"broadcast_ms\": %s, \"redis_frame_age_ms\": %s}\n", port, b, a }' |
     tee -a "$out"
 done
+
+# 3. Reconnect storm: the clients of step 2b's second replica reconnect to the first after it is killed.
+python3 Benchmarks/scaleout/storm.py --victim http://127.0.0.1:18583 --victim-pid "$gw1_pid" \
+  --survivor http://127.0.0.1:18582 --engine http://127.0.0.1:18581 --tokens "$state/tokens-18583.json" \
+  --clients "$clients" | tee -a "$out"
 stop "$engine_pid"

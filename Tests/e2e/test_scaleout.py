@@ -172,3 +172,15 @@ def test_redis_outage_recovers(cluster, outage_seconds):
     assert metric(engine, "tick_engine_skipped_ticks_total") == skipped_before, "the engine skipped ticks"
     assert metric(gw, "galaxy_redis_reconnects_total") >= 1
     wait_until(lambda: metric(engine, "galaxy_redis_connected") == 1, 10, "the engine did not reconnect")
+
+
+def test_logout_reaches_other_replica(cluster):
+    gw_a, gw_b = cluster.gateways
+    player = gw_a.register()
+    assert gw_b.request("GET", "/api/v1/me", token=player.token).status == 200  # now cached on replica B
+    assert gw_a.request("POST", "/api/v1/logout", token=player.token).status == 204
+    wait_until(
+        lambda: gw_b.request("GET", "/api/v1/me", token=player.token).status == 401,
+        20,
+        "replica B still accepted the token 20 s after a log-out on replica A",
+    )

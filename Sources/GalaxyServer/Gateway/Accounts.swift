@@ -3,14 +3,20 @@ import Synchronization
 
 /// Players' accounts and sessions: registration, log-in, bearer tokens. Blocking (argon2id and store
 /// calls): call it from worker threads, never from the transport's service thread, except
-/// `authenticate`, which reads from memory after a token's first use.
+/// `authenticate`, which reads from memory after a token's first use and asks the store again at most
+/// every `revalidateAfterSeconds`.
 final class Accounts: Sendable {
     struct Session: Sendable {
         var player: PlayerRecord
         var expiresAt: Date
+        /// When the store last confirmed the session.
+        var checkedAt = Date()
     }
 
     static let tokenLifetime: TimeInterval = 7 * 86_400
+    /// Seconds a cached session is trusted before the store is asked again. Gateway replicas each keep
+    /// a cache, so a log-out or account deletion on one replica reaches the others within this time.
+    static let revalidateAfterSeconds: TimeInterval = 15
 
     let store: any GameStore
     private let cache = Mutex<[Data: Session]>([:])
@@ -78,15 +84,24 @@ final class Accounts: Sendable {
     func authenticate(token: String) throws -> PlayerRecord? {
         let hash = Credentials.tokenHash(token)
         let now = Date()
-        if let cached = cache.withLock({ $0[hash] }) {
+        let cached = cache.withLock { $0[hash] }
+        if let cached, now.timeIntervalSince(cached.checkedAt) < Accounts.revalidateAfterSeconds {
             return cached.expiresAt > now ? cached.player : nil
         }
         do {
             guard let session = try store.session(tokenHash: hash, at: now), let player = try store.player(id: session.playerID)
-            else { return nil }
-            cache.withLock { $0[hash] = Session(player: player, expiresAt: session.expiresAt) }
+            else {
+                cache.withLock { _ = $0.removeValue(forKey: hash) }
+                return nil
+            }
+            cache.withLock { $0[hash] = Session(player: player, expiresAt: session.expiresAt, checkedAt: now) }
             return player
         } catch let error as StoreError {
+            // While the store is down, a session it confirmed before stays valid until it expires.
+            if let cached, cached.expiresAt > now {
+                logger.warning("store unreachable; trusting a cached session", [("player", cached.player.id), ("error", "\(error)")])
+                return cached.player
+            }
             throw Accounts.apiError(error)
         }
     }

@@ -110,34 +110,64 @@ static int receive(gw_server *server, gw_session *s, struct lws *wsi, const void
     return 0;
 }
 
+/* Writes one segment as a WebSocket frame. A shared segment's headroom is other bytes of its
+ * buffer, which lws_write overwrites with the frame header, so they are saved and put back. This
+ * is safe because only the service thread writes, and lws_write has either sent the frame or
+ * copied what the socket did not take into its own buffer by the time it returns. */
+static int write_segment(struct lws *wsi, const gw_segment *segment, int flags) {
+    unsigned char saved[LWS_PRE];
+    if (segment->shared) {
+        memcpy(saved, segment->data - LWS_PRE, LWS_PRE);
+    }
+    int n = lws_write(wsi, segment->data, segment->length, (enum lws_write_protocol)flags);
+    if (segment->shared) {
+        memcpy(segment->data - LWS_PRE, saved, LWS_PRE);
+    }
+    return n;
+}
+
+/* Sends the next segment of the head message: one frame per writable callback, as lws expects. */
 static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
     pthread_mutex_lock(&server->lock);
-    gw_message *m = gw_pop_locked(s);
+    gw_message *m = s->head;
     int closing = s->close_requested && !s->head;
     uint16_t code = s->close_code;
     char reason[sizeof(s->close_reason)];
     memcpy(reason, s->close_reason, sizeof(reason));
-    if (m && !s->head) {
-        s->pending_since = 0; /* caught up */
+    gw_segment segment = {0};
+    size_t index = 0;
+    if (m) {
+        m->started = 1; /* from here on a newer state frame queues behind it instead of replacing it */
+        index = m->next_segment;
+        segment = m->segments[index];
     }
     pthread_mutex_unlock(&server->lock);
-    if (m) {
-        int n = lws_write(wsi, m->bytes + LWS_PRE, m->length, LWS_WRITE_TEXT);
-        size_t length = m->length;
-        free(m);
-        if (n < 0) {
-            return -1;
-        }
-        pthread_mutex_lock(&server->lock);
-        server->stats.bytes_sent += length;
-        int more = s->head != NULL || s->close_requested;
-        pthread_mutex_unlock(&server->lock);
-        if (more) {
-            lws_callback_on_writable(wsi);
-        }
-        return 0;
+    if (!m) {
+        return closing ? close_with(wsi, code, reason) : 0;
     }
-    return closing ? close_with(wsi, code, reason) : 0;
+    int last = index + 1 == m->segment_count;
+    int flags = (index == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION) | (last ? 0 : LWS_WRITE_NO_FIN);
+    if (write_segment(wsi, &segment, flags) < 0) {
+        return -1;
+    }
+    pthread_mutex_lock(&server->lock);
+    m->next_segment = index + 1;
+    if (last) {
+        gw_pop_locked(s); /* a started message stays at the head until its last segment */
+        if (!s->head) {
+            s->pending_since = 0; /* caught up */
+        }
+        server->stats.bytes_sent += m->length;
+    }
+    int more = s->head != NULL || s->close_requested;
+    pthread_mutex_unlock(&server->lock);
+    if (last) {
+        gw_free_message(m);
+    }
+    if (more) {
+        lws_callback_on_writable(wsi);
+    }
+    return 0;
 }
 
 int gw_ws_callback(gw_server *server, gw_session *s, struct lws *wsi, enum lws_callback_reasons reason, void *in,

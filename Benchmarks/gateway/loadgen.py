@@ -339,9 +339,12 @@ def main():
     parser.add_argument("--tokens", help="JSON file of tokens to reuse or create")
     parser.add_argument("--no-auth", action="store_true", help="reference gateway: no registration")
     parser.add_argument("--label", default="galaxy", help="label of the output line")
+    parser.add_argument("--prepare", action="store_true", help="only register players into --tokens, then exit")
     args = parser.parse_args()
     url = args.base.replace("http", "ws", 1) + "/ws"
     tokens = load_tokens(args)
+    if args.prepare:
+        return
     workers = args.workers or max(1, min(os.cpu_count() or 1, (args.clients + 249) // 250))
     ramp = args.clients * CONNECT_INTERVAL_SECONDS
     warmup = args.warmup if args.warmup is not None else ramp + 5

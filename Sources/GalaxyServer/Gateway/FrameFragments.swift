@@ -12,9 +12,11 @@ struct FrameFragments: Sendable {
 
     /// Buffer contents by kind.
     let buffers: [[UInt8]]
-    /// Byte offset of each rank's `,{...}` in the buffer of each kind; -1 for ranks not needed.
-    private let starts: [[Int]]
-    private let ends: [[Int]]
+    /// Byte offsets of each rank's `,{...}` in the buffer of each kind, at `kind * ranks + rank`; -1 for
+    /// ranks not needed.
+    private let starts: [Int]
+    private let ends: [Int]
+    private let ranks: Int
 
     init(index: FrameIndex, needed: [Bool], workers: Int) {
         let count = index.shipAtRank.count
@@ -28,14 +30,14 @@ struct FrameFragments: Sendable {
             }
         }
         var buffers: [[UInt8]] = [[], []]
-        var starts = [[Int]](repeating: [Int](repeating: -1, count: count), count: 2)
+        var starts = [Int](repeating: -1, count: 2 * count)
         var ends = starts
         for slice in outputs.compactMap({ $0 }) {
             for kind in 0..<2 {
                 let shift = buffers[kind].count
                 for (k, rank) in slice.ranks.enumerated() where slice.starts[kind][k] >= 0 {
-                    starts[kind][rank] = slice.starts[kind][k] + shift
-                    ends[kind][rank] = slice.ends[kind][k] + shift
+                    starts[kind * count + rank] = slice.starts[kind][k] + shift
+                    ends[kind * count + rank] = slice.ends[kind][k] + shift
                 }
                 buffers[kind].append(contentsOf: slice.buffers[kind])
             }
@@ -43,17 +45,19 @@ struct FrameFragments: Sendable {
         self.buffers = buffers
         self.starts = starts
         self.ends = ends
+        ranks = count
     }
 
-    /// Byte range of the runs of ranks `first...last` in the buffer of `kind`, leading comma included.
+    /// Byte range of the fragments of ranks `first...last` in the buffer of `kind`, leading comma included.
     /// The ranks between them must all be needed, or the range would take other ships with it.
     func range(_ kind: Kind, from first: Int, through last: Int) -> Range<Int> {
-        starts[kind.rawValue][first]..<ends[kind.rawValue][last]
+        starts[kind.rawValue * ranks + first]..<ends[kind.rawValue * ranks + last]
     }
 
-    /// True when the fragment of `rank` directly follows that of `previous` in the buffers.
+    /// True when the fragment of `rank` directly follows that of `previous` in the buffers (both
+    /// buffers hold the same ranks in the same order, so checking one is enough).
     func isAdjacent(_ rank: Int, after previous: Int) -> Bool {
-        starts[0][rank] >= 0 && starts[0][rank] == ends[0][previous]
+        starts[rank] >= 0 && starts[rank] == ends[previous]
     }
 
     /// One slice's encoding of a contiguous range of ranks, with offsets relative to its own buffers.

@@ -17,6 +17,9 @@ struct FrameIndex: Sendable {
     let encodedBodies: [UInt8]
     /// Frame index (into `frame.ships`) of the ship at each rank.
     let shipAtRank: [Int]
+    /// Id and owner of the ship at each rank, so that per-client loops need not copy whole snapshots.
+    let idAtRank: [ShipID]
+    let ownerAtRank: [PlayerID?]
     /// Ranks of each player's ships, ascending.
     let ranksByOwner: [PlayerID: [Int]]
     let grid: FrameGrid
@@ -38,6 +41,8 @@ struct FrameIndex: Sendable {
         let ships = frame.ships
         let order = FrameIndex.idOrder(ships)
         shipAtRank = order
+        idAtRank = order.map { ships[$0].id }
+        ownerAtRank = order.map { ships[$0].owner }
         var rankOwners: [PlayerID: [Int]] = [:]
         for (rank, i) in order.enumerated() {
             if let owner = ships[i].owner { rankOwners[owner, default: []].append(rank) }

@@ -38,18 +38,20 @@ enum StateEncoder {
         nowKnown.reserveCapacity(visible.count)
         var removed: [ShipID] = []
         var k = 0
+        let (ids, owners, player) = (index.idAtRank, index.ownerAtRank, session.player.id)
         for rank in visible {
-            let ship = index.ship(atRank: rank)
-            while k < known.count && known[k] < ship.id {
+            let id = ids[rank]
+            while k < known.count && known[k] < id {
                 removed.append(known[k])
                 k += 1
             }
-            let wasKnown = k < known.count && known[k] == ship.id
+            let wasKnown = k < known.count && known[k] == id
             if wasKnown { k += 1 }
             let isNew = full || !wasKnown
-            nowKnown.append(ship.id)
-            if ship.owner == session.player.id {
-                builder.appendOwn { ownShip(ship, &$0, includeStatic: isNew, maneuver: frame.maneuvers[ship.id]) }
+            nowKnown.append(id)
+            if owners[rank] == player {
+                let ship = index.ship(atRank: rank)
+                builder.appendOwn { ownShip(ship, &$0, includeStatic: isNew, maneuver: frame.maneuvers[id]) }
             } else {
                 builder.appendShared(rank: rank, kind: isNew ? .withStatic : .dynamic)
             }

@@ -9,6 +9,7 @@
 #include "gw_transport.h"
 
 #define GW_BUCKETS 4096
+#define GW_WRITES_PER_CALLBACK 8 /* frames written to one connection per writable callback, at most */
 
 enum { GW_KIND_NONE = 0, GW_KIND_HTTP = 1, GW_KIND_WS = 2 };
 

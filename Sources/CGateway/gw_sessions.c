@@ -130,6 +130,7 @@ static gw_message *make_message(const gw_part *parts, size_t count, int replacea
             storage += aligned(LWS_PRE + parts[k].length);
         }
     }
+
     size_t header = aligned(sizeof(gw_message)) + aligned(segments * sizeof(gw_segment));
     /* A message with no bytes at all still goes out, as one empty text frame. */
     size_t total = header + storage + (segments == 0 ? LWS_PRE : 0);
@@ -137,6 +138,7 @@ static gw_message *make_message(const gw_part *parts, size_t count, int replacea
     if (!m) {
         return NULL;
     }
+
     memset(m, 0, sizeof(gw_message));
     m->replaceable = replaceable;
     m->segments = (gw_segment *)((unsigned char *)m + aligned(sizeof(gw_message)));
@@ -146,6 +148,7 @@ static gw_message *make_message(const gw_part *parts, size_t count, int replacea
         m->segment_count = 1;
         return m;
     }
+
     for (size_t k = 0; k < count; k++) {
         const gw_part *part = &parts[k];
         if (part->length == 0) {

@@ -126,8 +126,9 @@ static int write_segment(struct lws *wsi, const gw_segment *segment, int flags) 
     return n;
 }
 
-/* Sends the next segment of the head message: one frame per writable callback, as lws expects. */
-static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
+/* Sends the next segment of the head message. Returns 1 if more output is waiting, 0 if the queue
+ * is empty, or -1 to close the connection (an error, or a requested close once the queue drained). */
+static int write_one(gw_server *server, gw_session *s, struct lws *wsi) {
     pthread_mutex_lock(&server->lock);
     gw_message *m = s->head;
     int closing = s->close_requested && !s->head;
@@ -145,11 +146,13 @@ static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
     if (!m) {
         return closing ? close_with(wsi, code, reason) : 0;
     }
+
     int last = index + 1 == m->segment_count;
     int flags = (index == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION) | (last ? 0 : LWS_WRITE_NO_FIN);
     if (write_segment(wsi, &segment, flags) < 0) {
         return -1;
     }
+
     pthread_mutex_lock(&server->lock);
     m->next_segment = index + 1;
     if (last) {
@@ -164,10 +167,23 @@ static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
     if (last) {
         gw_free_message(m);
     }
-    if (more) {
-        lws_callback_on_writable(wsi);
+    return more;
+}
+
+/* Writes queued frames while the socket takes them whole, up to GW_WRITES_PER_CALLBACK, then asks for
+ * another writable callback if output remains. Several writes per callback save a poll over every
+ * connection per segment; the cap keeps one fast reader from delaying the others. */
+static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
+    for (int k = 1;; k++) {
+        int result = write_one(server, s, wsi);
+        if (result <= 0) {
+            return result;
+        }
+        if (k == GW_WRITES_PER_CALLBACK || lws_send_pipe_choked(wsi)) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
     }
-    return 0;
 }
 
 int gw_ws_callback(gw_server *server, gw_session *s, struct lws *wsi, enum lws_callback_reasons reason, void *in,

@@ -11,9 +11,9 @@
  * Outgoing WebSocket messages wait in a per-connection queue. A message sent
  * as replaceable (a full-state frame) drops any older replaceable message
  * that has not started to go out, so a slow reader keeps at most one state
- * frame plus its acks and events. A message may be made of several parts,
- * some of them ranges of a reference-counted shared buffer (gw_shared) that
- * many connections' messages point into without copying; such a message goes
+ * frame plus its acks and events. A message may be made of several parts.
+ * A part can be a range of a reference-counted shared buffer (gw_shared) that
+ * many connections' messages point into without copying. Such a message goes
  * out as one WebSocket fragment per part. A connection whose queue has not drained
  * for slow_timeout_s, or whose queue exceeds max_queue_bytes, is dropped
  * and counted as a slow consumer; a stalled socket cannot take a close frame.

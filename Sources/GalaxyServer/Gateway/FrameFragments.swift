@@ -1,9 +1,9 @@
 import Dispatch
 
-/// Public JSON of the ships some client sees in this frame, encoded once for all clients. Each of the
-/// two buffers (with and without the static fields name, kind and owner) holds every needed ship's
-/// object preceded by a comma, in rank order, so the ships of consecutive needed ranks form one run
-/// of bytes that many clients' messages can share.
+/// Public JSON of the ships some client sees in this frame, encoded once for all clients. There are two
+/// buffers, with and without the static fields name, kind and owner. Each contains every needed ship's
+/// object preceded by a comma, in rank order. So the ships of consecutive needed ranks form one run of
+/// bytes that many clients' messages can share.
 struct FrameFragments: Sendable {
     enum Kind: Int, Sendable {
         case withStatic = 0

@@ -24,7 +24,7 @@ enum StateEncoder {
 
     /// Encodes the state message for one client: its own ships in full, the other `visible` ships as runs
     /// of `fragments` (with static fields when new to the client), bodies, and the ships that left its
-    /// view. Updates the session's delta bookkeeping. `visible` holds ranks in ascending order.
+    /// view. Updates the session's delta bookkeeping. `visible` lists ranks in ascending order.
     static func state(
         _ index: FrameIndex, visible: [Int], fragments: FrameFragments, for session: inout ClientSession, forceFull: Bool
     ) -> FrameMessage {

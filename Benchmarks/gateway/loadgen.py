@@ -28,8 +28,8 @@ import urllib.request
 
 STAMP = re.compile(rb'"server_time_ms":\s*(\d+)')
 STAMP_SEARCH_BYTES = 200  # the stamp is among the first members of a state message
-HEADER_WINDOW_BYTES = 14 + 125  # longest frame header, or a whole control frame
-HANDSHAKE_RETRY_SECONDS = 1.0  # the server answers 503 when too many handshakes arrive at once
+HEADER_WINDOW_BYTES = 14 + 125  # maximum frame header, or a whole control frame (payload at most 125 bytes)
+HANDSHAKE_RETRY_SECONDS = 1.0  # the server rejects handshakes over its rate limit with HTTP 503
 CONNECT_INTERVAL_SECONDS = 0.0025  # spacing of connection attempts over all workers (400 per second)
 
 OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -219,6 +219,12 @@ class RawClient(asyncio.BufferedProtocol):
         self.transport.write(masked_frame(OP_TEXT, json.dumps(message).encode()))
         self.seq += 1
 
+    def close(self):
+        """Send a close frame (1000, normal closure) and close the connection."""
+        if self.upgraded and not self.transport.is_closing():
+            self.transport.write(masked_frame(OP_CLOSE, struct.pack("!H", 1000)))
+        self.finish()
+
     def finish(self, error=None):
         if not self.done.done():
             self.done.set_result(error)
@@ -235,13 +241,14 @@ async def raw_client(url, token, ship, args, recorder, stop_at):
     loop = asyncio.get_running_loop()
     while True:
         done = loop.create_future()
-        await loop.create_connection(
+        _, client = await loop.create_connection(
             lambda: RawClient(parts.netloc, path, args, ship, recorder, done), parts.hostname, parts.port
         )
         try:
             error = await asyncio.wait_for(asyncio.shield(done), timeout=max(0.1, stop_at - time.time()))
         except asyncio.TimeoutError:
             error = None
+            client.close()
         if error and "HTTP 503" in error and time.time() + HANDSHAKE_RETRY_SECONDS < stop_at:
             await asyncio.sleep(HANDSHAKE_RETRY_SECONDS)
             continue

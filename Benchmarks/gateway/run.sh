@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gateway benchmark, side by side in one run: Galaxy (release build) and the Python asyncio reference
-# gateway, each serving 100 and 1,000 WebSocket clients on loopback, plus Galaxy with 10,000 ships
-# where each client sees only its view.
+# gateway, each serving 100 and 1,000 WebSocket clients on loopback, Galaxy once more at the largest
+# count with clients that do not steer (as the reference's clients), and Galaxy with 10,000 ships where
+# each client sees only its view.
 # Usage: Benchmarks/gateway/run.sh [seconds per measurement, default 20]
 # Environment:
 #   CLIENTS (default "100 1000") and VIEW_CLIENTS (default 1000) set the client counts.
@@ -41,7 +42,7 @@ measure_galaxy() {  # measure_galaxy PORT CLIENTS SHIPS TOKENS LABEL [loadgen op
     --seconds "$seconds" --clients "$clients" --ships "$ships" >> "$out.metrics" &
   local sampler=$!
   python3 Benchmarks/gateway/loadgen.py --base "http://127.0.0.1:$port" --clients "$clients" --seconds "$seconds" \
-    --steer --tokens "$tokens" --label "$label" "$@" | tee -a "$out"
+    --tokens "$tokens" --label "$label" "$@" | tee -a "$out"
   wait "$sampler"
   tail -1 "$out.metrics" | tee -a "$out"
   rm -f "$out.metrics"
@@ -54,13 +55,16 @@ full_pid=$!
 python3 Benchmarks/gateway/loadgen.py --base http://127.0.0.1:18481 --clients "$max_clients" --prepare \
   --tokens "$state/full/tokens.json"
 for clients in $clients_list; do
-  measure_galaxy 18481 "$clients" 1000 "$state/full/tokens.json" galaxy_full_state_1000_ships --view-radius-m 1e13
+  measure_galaxy 18481 "$clients" 1000 "$state/full/tokens.json" galaxy_full_state_1000_ships --view-radius-m 1e13 --steer
 done
+# Without steering, like the reference's clients, at the largest client count.
+measure_galaxy 18481 "$max_clients" 1000 "$state/full/tokens.json" galaxy_full_state_1000_ships_no_steer --view-radius-m 1e13
 stop_server "$full_pid"
 
 # The reference gateway, one process per client count so that its fan-out figure is per count.
 for clients in $clients_list; do
-  python3 Benchmarks/gateway/python_gateway.py --port 18482 --ships 1000 --seconds "$(python3 -c "print(int($(warmup_s "$clients") + $seconds + 10))")" | tee -a "$out" &
+  python3 Benchmarks/gateway/python_gateway.py --port 18482 --ships 1000 \
+    --seconds "$(python3 -c "print(int($(warmup_s "$clients") + $seconds + 10))")" 2>>"$state/reference.log" | tee -a "$out" &
   reference=$!
   sleep 2
   python3 Benchmarks/gateway/loadgen.py --base http://127.0.0.1:18482 --clients "$clients" --seconds "$seconds" \
@@ -74,5 +78,5 @@ serve "$state/view/data" $((10000 - view_clients)) 18483
 view_pid=$!
 python3 Benchmarks/gateway/loadgen.py --base http://127.0.0.1:18483 --clients "$view_clients" --prepare \
   --tokens "$state/view/tokens.json"
-measure_galaxy 18483 "$view_clients" 10000 "$state/view/tokens.json" galaxy_view_10000_ships
+measure_galaxy 18483 "$view_clients" 10000 "$state/view/tokens.json" galaxy_view_10000_ships --steer
 stop_server "$view_pid"

@@ -170,9 +170,9 @@ static int write_one(gw_server *server, gw_session *s, struct lws *wsi) {
     return more;
 }
 
-/* Writes queued frames while the socket takes them whole, up to GW_WRITES_PER_CALLBACK, then asks for
- * another writable callback if output remains. Several writes per callback save a poll over every
- * connection per segment; the cap keeps one fast reader from delaying the others. */
+/* Writes queued frames until lws reports the socket choked or GW_WRITES_PER_CALLBACK frames went out,
+ * then requests another writable callback if output remains. Several writes per callback save a poll
+ * over every connection per frame, and the cap keeps one fast reader from delaying the others. */
 static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
     for (int k = 1;; k++) {
         int result = write_one(server, s, wsi);

@@ -56,7 +56,7 @@ private func removed(_ json: [String: Any]) -> [ShipID] {
     (json["removed"] as? [NSNumber] ?? []).map(\.uint64Value)
 }
 
-@Suite struct StateEncoderTests {
+@Suite struct GatewayStateTests {
     @Test func shipLeavingViewIsRemoved() throws {
         var fixture = StateFixture(ships: [StateFixture.ship(1, owner: 7, x: 10), StateFixture.ship(2, owner: nil, x: 100)])
         var clients = [StateFixture.client(1, player: 7, radiusMeters: 1_000)]
@@ -160,7 +160,7 @@ private func removed(_ json: [String: Any]) -> [ShipID] {
     }
 }
 
-@Suite struct FrameGridTests {
+@Suite struct GatewayFrameGridTests {
     @Test func gridMatchesFullScan() {
         var generator = SystemRandomNumberGenerator()
         var positions = (0..<3_000).map { _ in

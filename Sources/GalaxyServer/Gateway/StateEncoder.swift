@@ -5,7 +5,19 @@ enum StateEncoder {
         let own = index.ranksByOwner[session.player.id] ?? []
         guard let view = session.view, let center = index.position(of: view.focus) else { return own }
         let inView = index.grid.ranks(within: view.radiusMeters, of: center)
-        return own.isEmpty ? inView : mergeUnique(own, inView)
+        // Own ships are usually inside the view already, which saves building a merged copy per client.
+        let ownInView = own.allSatisfy { containsSorted(inView, $0) }
+        return ownInView ? inView : mergeUnique(own, inView)
+    }
+
+    /// True when the ascending list `sorted` contains `value` (binary search).
+    static func containsSorted(_ sorted: [Int], _ value: Int) -> Bool {
+        var (low, high) = (0, sorted.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low < sorted.count && sorted[low] == value
     }
 
     /// Merges two ascending lists into one ascending list without repeats.

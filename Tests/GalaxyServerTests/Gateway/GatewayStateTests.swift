@@ -153,6 +153,21 @@ private func removed(_ json: [String: Any]) -> [ShipID] {
         }
     }
 
+    @Test func containsSortedFindsMembers() {
+        let sorted = [1, 4, 9, 12]
+        for value in sorted { #expect(StateEncoder.containsSorted(sorted, value), "\(value)") }
+        for value in [0, 2, 10, 13] { #expect(!StateEncoder.containsSorted(sorted, value), "\(value)") }
+        #expect(!StateEncoder.containsSorted([], 1))
+    }
+
+    @Test func ownShipOutsideViewIsVisible() {
+        var fixture = StateFixture()
+        fixture.ships = [StateFixture.ship(1, owner: nil, x: 0), StateFixture.ship(2, owner: 7, x: 9e9), StateFixture.ship(3, owner: 7, x: 10)]
+        let index = FrameIndex(frame: fixture.frame)
+        let client = StateFixture.client(1, player: 7, radiusMeters: 1_000)
+        #expect(StateEncoder.visibleShips(index, for: client) == [0, 1, 2])
+    }
+
     @Test func mergeUniqueSortsAndDeduplicates() {
         #expect(StateEncoder.mergeUnique([1, 4, 9], [0, 4, 5, 10]) == [0, 1, 4, 5, 9, 10])
         #expect(StateEncoder.mergeUnique([], [2, 3]) == [2, 3])

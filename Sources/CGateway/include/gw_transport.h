@@ -10,11 +10,12 @@
  *
  * Outgoing WebSocket messages wait in a per-connection queue. A message sent
  * as replaceable (a full-state frame) drops any older replaceable message
- * that has not started to go out, so a slow reader keeps at most one state
- * frame plus its acks and events. A message may be made of several parts.
- * A part can be a range of a reference-counted shared buffer (gw_shared) that
- * many connections' messages point into without copying. Such a message goes
- * out as one WebSocket fragment per part. A connection whose queue has not drained
+ * that has not started to go out, so a slow reader keeps at most one waiting
+ * state frame, one partly sent, and its acks and events. A message may be made
+ * of several parts. A part can be a range of a reference-counted shared buffer
+ * (gw_shared) that many connections' messages point into without copying.
+ * Such a message goes out as one WebSocket fragment per part, and it stays at
+ * the head of the queue until its last part is written. A connection whose queue has not drained
  * for slow_timeout_s, or whose queue exceeds max_queue_bytes, is dropped
  * and counted as a slow consumer; a stalled socket cannot take a close frame.
  *

@@ -9,15 +9,35 @@
 #include "gw_transport.h"
 
 #define GW_BUCKETS 4096
+#define GW_WRITES_PER_CALLBACK 8 /* frames written to one connection per writable callback, at most */
 
 enum { GW_KIND_NONE = 0, GW_KIND_HTTP = 1, GW_KIND_WS = 2 };
 
-/* An outgoing WebSocket message with LWS_PRE bytes of headroom before data. */
+/* Reference-counted buffer: LWS_PRE bytes of headroom, then `length` bytes of contents. */
+struct gw_shared {
+    atomic_size_t references;
+    size_t length;
+    unsigned char bytes[]; /* LWS_PRE + length */
+};
+
+/* One part of a queued message, sent as one WebSocket frame. LWS_PRE bytes before `data` are
+ * writable: the message's own headroom for a copied part, or bytes of the shared buffer (its
+ * headroom or other contents) that the writer saves and restores around lws_write. */
+typedef struct gw_segment {
+    unsigned char *data;
+    size_t length;
+    gw_shared *shared; /* NULL when the bytes live in the message's own allocation */
+} gw_segment;
+
+/* An outgoing WebSocket message of one or more segments. `started` and `next_segment` are
+ * locked: once the first segment is written, the message is no longer replaceable. */
 typedef struct gw_message {
     struct gw_message *next;
-    size_t length;
+    size_t length; /* payload bytes over all segments */
     int replaceable;
-    unsigned char bytes[]; /* LWS_PRE + length */
+    int started;
+    size_t segment_count, next_segment;
+    gw_segment *segments; /* inside this allocation, followed by the copied parts' storage */
 } gw_message;
 
 /* Per-connection state; lws allocates it zeroed as the protocol's session data. Fields marked
@@ -100,6 +120,7 @@ gw_session *gw_find_locked(gw_server *server, uint64_t id);
 void gw_schedule_locked(gw_server *server, gw_session *session);
 void gw_wake(gw_server *server);
 void gw_free_queue(gw_session *session);
+void gw_free_message(gw_message *message);
 gw_message *gw_pop_locked(gw_session *session);
 void gw_process_work(gw_server *server);
 

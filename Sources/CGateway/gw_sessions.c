@@ -82,11 +82,99 @@ void gw_wake(gw_server *server) {
     }
 }
 
+gw_shared *gw_shared_create(const uint8_t *data, size_t length) {
+    gw_shared *shared = malloc(sizeof(gw_shared) + LWS_PRE + length);
+    if (!shared) {
+        return NULL;
+    }
+    atomic_init(&shared->references, 1);
+    shared->length = length;
+    if (length > 0) {
+        memcpy(shared->bytes + LWS_PRE, data, length);
+    }
+    return shared;
+}
+
+const uint8_t *gw_shared_data(const gw_shared *shared) { return shared->bytes + LWS_PRE; }
+
+void gw_shared_release(gw_shared *shared) {
+    if (shared && atomic_fetch_sub(&shared->references, 1) == 1) {
+        free(shared);
+    }
+}
+
+void gw_free_message(gw_message *message) {
+    for (size_t k = 0; k < message->segment_count; k++) {
+        gw_shared_release(message->segments[k].shared);
+    }
+    free(message);
+}
+
+/* Rounds up to the alignment of any object, so that segments and copied parts can follow the
+ * message header in one allocation. */
+static size_t aligned(size_t size) {
+    size_t alignment = _Alignof(max_align_t);
+    return (size + alignment - 1) / alignment * alignment;
+}
+
+/* Builds a message from its parts: copies the private parts (each after LWS_PRE bytes of
+ * headroom) and takes a reference on the shared buffer of every shared part. */
+static gw_message *make_message(const gw_part *parts, size_t count, int replaceable) {
+    size_t segments = 0, storage = 0;
+    for (size_t k = 0; k < count; k++) {
+        if (parts[k].length == 0) {
+            continue;
+        }
+        segments++;
+        if (!parts[k].shared) {
+            storage += aligned(LWS_PRE + parts[k].length);
+        }
+    }
+
+    size_t header = aligned(sizeof(gw_message)) + aligned(segments * sizeof(gw_segment));
+    /* A message with no bytes at all still goes out, as one empty text frame. */
+    size_t total = header + storage + (segments == 0 ? LWS_PRE : 0);
+    gw_message *m = malloc(total);
+    if (!m) {
+        return NULL;
+    }
+
+    memset(m, 0, sizeof(gw_message));
+    m->replaceable = replaceable;
+    m->segments = (gw_segment *)((unsigned char *)m + aligned(sizeof(gw_message)));
+    unsigned char *next_storage = (unsigned char *)m + header;
+    if (segments == 0) {
+        m->segments[0] = (gw_segment){next_storage + LWS_PRE, 0, NULL};
+        m->segment_count = 1;
+        return m;
+    }
+
+    for (size_t k = 0; k < count; k++) {
+        const gw_part *part = &parts[k];
+        if (part->length == 0) {
+            continue;
+        }
+        gw_segment *segment = &m->segments[m->segment_count++];
+        segment->length = part->length;
+        segment->shared = part->shared;
+        if (part->shared) {
+            atomic_fetch_add(&part->shared->references, 1);
+            segment->data = (unsigned char *)part->data;
+        } else {
+            segment->data = next_storage + LWS_PRE;
+            memcpy(segment->data, part->data, part->length);
+            next_storage += aligned(LWS_PRE + part->length);
+        }
+        m->length += part->length;
+    }
+    return m;
+}
+
 void gw_free_queue(gw_session *session) {
     gw_message *m = session->head;
     while (m) {
         gw_message *next = m->next;
-        free(m);
+        gw_free_message(m);
         m = next;
     }
     session->head = session->tail = NULL;
@@ -106,17 +194,17 @@ gw_message *gw_pop_locked(gw_session *session) {
     return m;
 }
 
-/* Drops every queued replaceable message; returns how many. */
+/* Drops every queued replaceable message that has not started to go out; returns how many. */
 static int drop_replaceable_locked(gw_session *session) {
     int dropped = 0;
     gw_message **link = &session->head;
     session->tail = NULL;
     while (*link) {
         gw_message *m = *link;
-        if (m->replaceable) {
+        if (m->replaceable && !m->started) {
             *link = m->next;
             session->queued_bytes -= m->length;
-            free(m);
+            gw_free_message(m);
             dropped++;
         } else {
             session->tail = m;
@@ -127,20 +215,22 @@ static int drop_replaceable_locked(gw_session *session) {
 }
 
 int gw_send(gw_server *server, uint64_t id, const uint8_t *data, size_t length, int replaceable) {
-    gw_message *m = malloc(sizeof(gw_message) + LWS_PRE + length);
+    gw_part part = {data, length, NULL};
+    return gw_send_parts(server, id, &part, 1, replaceable);
+}
+
+int gw_send_parts(gw_server *server, uint64_t id, const gw_part *parts, size_t count, int replaceable) {
+    gw_message *m = make_message(parts, count, replaceable);
     if (!m) {
         return -1;
     }
-    m->next = NULL;
-    m->length = length;
-    m->replaceable = replaceable;
-    memcpy(m->bytes + LWS_PRE, data, length);
+    size_t length = m->length;
     int result = 0;
     pthread_mutex_lock(&server->lock);
     gw_session *s = gw_find_locked(server, id);
     if (!s || s->kind != GW_KIND_WS || s->close_requested || s->drop_requested) {
         pthread_mutex_unlock(&server->lock);
-        free(m);
+        gw_free_message(m);
         return -1;
     }
     if (replaceable) {
@@ -174,7 +264,7 @@ int gw_replaceable_pending(gw_server *server, uint64_t id) {
     pthread_mutex_lock(&server->lock);
     gw_session *s = gw_find_locked(server, id);
     for (gw_message *m = s ? s->head : NULL; m; m = m->next) {
-        pending |= m->replaceable;
+        pending |= m->replaceable && !m->started;
     }
     pthread_mutex_unlock(&server->lock);
     return pending;

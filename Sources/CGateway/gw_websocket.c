@@ -121,57 +121,98 @@ static void heard(gw_server *server, gw_session *s) {
     pthread_mutex_unlock(&server->lock);
 }
 
-/* Sends the ping the keepalive scan asked for, from a buffer of its own. */
-static int write_ping(gw_server *server, gw_session *s, struct lws *wsi) {
-    unsigned char frame[LWS_PRE + 8];
-    memcpy(frame + LWS_PRE, "galaxy", 6);
-    if (lws_write(wsi, frame + LWS_PRE, 6, LWS_WRITE_PING) < 0) {
-        return -1;
-    }
+/* Sends the ping the keepalive scan requested, if any, from a buffer of its own. A control frame may
+ * go between the fragments of a message (RFC 6455, section 5.4). */
+static int write_ping_if_due(gw_server *server, gw_session *s, struct lws *wsi) {
     pthread_mutex_lock(&server->lock);
-    int more = s->head != NULL || s->close_requested;
-    pthread_mutex_unlock(&server->lock);
-    if (more) {
-        lws_callback_on_writable(wsi);
-    }
-    return 0;
-}
-
-static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
-    pthread_mutex_lock(&server->lock);
-    int ping = s->ping_due;
+    int due = s->ping_due;
     s->ping_due = 0;
     pthread_mutex_unlock(&server->lock);
-    if (ping) {
-        return write_ping(server, s, wsi);
+    if (!due) {
+        return 0;
     }
+    unsigned char frame[LWS_PRE + 8];
+    memcpy(frame + LWS_PRE, "galaxy", 6);
+    return lws_write(wsi, frame + LWS_PRE, 6, LWS_WRITE_PING) < 0 ? -1 : 0;
+}
+
+/* Writes one segment as a WebSocket frame. A shared segment's headroom is other bytes of its
+ * buffer, which lws_write overwrites with the frame header, so they are saved and put back. This
+ * is safe because only the service thread writes, and lws_write has either sent the frame or
+ * copied what the socket did not take into its own buffer by the time it returns. */
+static int write_segment(struct lws *wsi, const gw_segment *segment, int flags) {
+    unsigned char saved[LWS_PRE];
+    if (segment->shared) {
+        memcpy(saved, segment->data - LWS_PRE, LWS_PRE);
+    }
+    int n = lws_write(wsi, segment->data, segment->length, (enum lws_write_protocol)flags);
+    if (segment->shared) {
+        memcpy(segment->data - LWS_PRE, saved, LWS_PRE);
+    }
+    return n;
+}
+
+/* Sends the next segment of the head message. Returns 1 if more output is waiting, 0 if the queue
+ * is empty, or -1 to close the connection (an error, or a requested close once the queue drained). */
+static int write_one(gw_server *server, gw_session *s, struct lws *wsi) {
     pthread_mutex_lock(&server->lock);
-    gw_message *m = gw_pop_locked(s);
+    gw_message *m = s->head;
     int closing = s->close_requested && !s->head;
     uint16_t code = s->close_code;
     char reason[sizeof(s->close_reason)];
     memcpy(reason, s->close_reason, sizeof(reason));
-    if (m && !s->head) {
-        s->pending_since = 0; /* caught up */
+    gw_segment segment = {0};
+    size_t index = 0;
+    if (m) {
+        m->started = 1; /* from here on a newer state frame queues behind it instead of replacing it */
+        index = m->next_segment;
+        segment = m->segments[index];
     }
     pthread_mutex_unlock(&server->lock);
-    if (m) {
-        int n = lws_write(wsi, m->bytes + LWS_PRE, m->length, LWS_WRITE_TEXT);
-        size_t length = m->length;
-        free(m);
-        if (n < 0) {
-            return -1;
-        }
-        pthread_mutex_lock(&server->lock);
-        server->stats.bytes_sent += length;
-        int more = s->head != NULL || s->close_requested;
-        pthread_mutex_unlock(&server->lock);
-        if (more) {
-            lws_callback_on_writable(wsi);
-        }
-        return 0;
+    if (!m) {
+        return closing ? close_with(wsi, code, reason) : 0;
     }
-    return closing ? close_with(wsi, code, reason) : 0;
+
+    int last = index + 1 == m->segment_count;
+    int flags = (index == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION) | (last ? 0 : LWS_WRITE_NO_FIN);
+    if (write_segment(wsi, &segment, flags) < 0) {
+        return -1;
+    }
+
+    pthread_mutex_lock(&server->lock);
+    m->next_segment = index + 1;
+    if (last) {
+        gw_pop_locked(s); /* a started message stays at the head until its last segment */
+        if (!s->head) {
+            s->pending_since = 0; /* caught up */
+        }
+        server->stats.bytes_sent += m->length;
+    }
+    int more = s->head != NULL || s->close_requested;
+    pthread_mutex_unlock(&server->lock);
+    if (last) {
+        gw_free_message(m);
+    }
+    return more;
+}
+
+/* Writes queued frames until lws reports the socket choked or GW_WRITES_PER_CALLBACK frames went out,
+ * then requests another writable callback if output remains. Several writes per callback save a poll
+ * over every connection per frame, and the cap keeps one fast reader from delaying the others. */
+static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
+    if (write_ping_if_due(server, s, wsi) < 0) {
+        return -1;
+    }
+    for (int k = 1;; k++) {
+        int result = write_one(server, s, wsi);
+        if (result <= 0) {
+            return result;
+        }
+        if (k == GW_WRITES_PER_CALLBACK || lws_send_pipe_choked(wsi)) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
 }
 
 int gw_ws_callback(gw_server *server, gw_session *s, struct lws *wsi, enum lws_callback_reasons reason, void *in,

@@ -10,8 +10,12 @@
  *
  * Outgoing WebSocket messages wait in a per-connection queue. A message sent
  * as replaceable (a full-state frame) drops any older replaceable message
- * that has not started to go out, so a slow reader keeps at most one state
- * frame plus its acks and events. A connection whose queue has not drained
+ * that has not started to go out, so a slow reader keeps at most one waiting
+ * state frame, one partly sent, and its acks and events. A message may be made
+ * of several parts. A part can be a range of a reference-counted shared buffer
+ * (gw_shared) that many connections' messages point into without copying.
+ * Such a message goes out as one WebSocket fragment per part, and it stays at
+ * the head of the queue until its last part is written. A connection whose queue has not drained
  * for slow_timeout_s, or whose queue exceeds max_queue_bytes, is dropped
  * and counted as a slow consumer; a stalled socket cannot take a close frame.
  *
@@ -104,6 +108,32 @@ int gw_port(const gw_server *server);
 /* Queues a text message. Returns 0, or -1 if the connection is gone, or -2
  * if it was dropped for exceeding max_queue_bytes. */
 int gw_send(gw_server *server, uint64_t connection_id, const uint8_t *data, size_t length, int replaceable);
+
+/* A reference-counted, immutable byte buffer that messages of many connections can share. The
+ * transport keeps a reference for every queued part that points into it. */
+typedef struct gw_shared gw_shared;
+
+/* Copies `length` bytes into a new shared buffer holding one reference; NULL when out of memory. */
+gw_shared *gw_shared_create(const uint8_t *data, size_t length);
+
+/* First byte of the shared buffer's contents; parts point into [data, data + length). */
+const uint8_t *gw_shared_data(const gw_shared *shared);
+
+/* Drops one reference; the buffer is freed with the last one. Thread-safe. */
+void gw_shared_release(gw_shared *shared);
+
+/* One part of a message: `length` bytes at `data`. With `shared` NULL the bytes are copied when
+ * queued; otherwise `data` must lie inside that shared buffer, which is referenced, not copied. */
+typedef struct gw_part {
+    const uint8_t *data;
+    size_t length;
+    gw_shared *shared;
+} gw_part;
+
+/* Queues a text message made of `count` parts in order, with the results of gw_send. The client
+ * receives it as one message: a WebSocket frame per part, the first a text frame and the others
+ * continuations. Parts of length 0 are skipped. */
+int gw_send_parts(gw_server *server, uint64_t connection_id, const gw_part *parts, size_t count, int replaceable);
 
 /* 1 if a replaceable message for the connection is still waiting to start. */
 int gw_replaceable_pending(gw_server *server, uint64_t connection_id);

@@ -4,6 +4,8 @@ import Foundation
 import Synchronization
 
 /// Encodes each published frame for every client on its own thread and queues it on the transport.
+/// The ships' public JSON is encoded once per frame into buffers that every client's message refers
+/// to, so a client costs its own ships, its delta bookkeeping and a few queue entries.
 /// Frames that arrive while one is being encoded replace each other, so a slow broadcast skips frames
 /// instead of delaying the tick.
 final class Broadcaster: @unchecked Sendable {
@@ -61,19 +63,11 @@ final class Broadcaster: @unchecked Sendable {
         let workers = ProcessInfo.processInfo.activeProcessorCount
         let chunks = max(1, min(clients.count / 64, workers))
         // Views first, so that only ships some client sees get encoded.
-        var views = [[Int]](repeating: [], count: clients.count)
-        views.withUnsafeMutableBufferPointer { output in
-            let slots = UnsafeSendable(output)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                for k in stride(from: chunk, to: clients.count, by: chunks) {
-                    slots.value[k] = StateEncoder.visibleShips(index, for: clients[k])
-                }
-            }
-        }
-        let visible = views
+        let visible = Broadcaster.views(index, clients: clients, chunks: chunks)
         var needed = [Bool](repeating: false, count: frame.ships.count)
-        for view in visible { for i in view { needed[i] = true } }
-        let fragments = ShipFragments(ships: frame.ships, needed: needed, workers: workers)
+        for view in visible { for rank in view { needed[rank] = true } }
+        let fragments = FrameFragments(index: index, needed: needed, workers: workers)
+        let shared = BroadcastBuffers(fragments)
         let bytes = Atomic<Int>(0)
         let updated = Mutex<[ClientSession]>([])
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
@@ -82,12 +76,13 @@ final class Broadcaster: @unchecked Sendable {
                 var session = clients[k]
                 let forceFull = gateway.transport.map { gw_replaceable_pending($0, session.connectionID) != 0 } ?? false
                 let message = StateEncoder.state(index, visible: visible[k], fragments: fragments, for: &session, forceFull: forceFull)
-                gateway.send(session.connectionID, message, replaceable: true)
+                if let transport = gateway.transport { shared.send(message, to: session.connectionID, transport: transport) }
                 bytes.add(message.count, ordering: .relaxed)
                 results.append(session)
             }
             updated.withLock { $0.append(contentsOf: results) }
         }
+        shared.release()
         gateway.sessions.withLock { all in
             for session in updated.withLock({ $0 }) {
                 all[session.connectionID]?.knownShips = session.knownShips
@@ -101,6 +96,20 @@ final class Broadcaster: @unchecked Sendable {
             s.lastBytes = bytes.load(ordering: .relaxed)
             s.lastClients = clients.count
         }
+    }
+
+    /// Returns each client's visible ranks, computed in `chunks` parallel slices.
+    private static func views(_ index: FrameIndex, clients: [ClientSession], chunks: Int) -> [[Int]] {
+        var views = [[Int]](repeating: [], count: clients.count)
+        views.withUnsafeMutableBufferPointer { output in
+            let slots = UnsafeSendable(output)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for k in stride(from: chunk, to: clients.count, by: chunks) {
+                    slots.value[k] = StateEncoder.visibleShips(index, for: clients[k])
+                }
+            }
+        }
+        return views
     }
 
     /// Sends each ship and maneuver event to every connection of the ship's owner.

@@ -9,8 +9,8 @@ struct ClientSession: Sendable {
     let connectionID: UInt64
     let player: PlayerRecord
     var view: ViewRequest?
-    /// Ships this client has been sent (for deltas and `removed`).
-    var knownShips: Set<ShipID> = []
+    /// Ids of the ships this client has been sent, ascending (for deltas and `removed`).
+    var knownShips: [ShipID] = []
     var framesSinceFull = Int.max
     var rateTokens = ClientSession.messageBurst
     var rateUpdated = Date()

@@ -1,20 +1,33 @@
 import Dispatch
 import Foundation
 
-/// Lookups over one published frame shared by every client's encoding: ships by id and by owner, and
-/// the bodies' part of the state message, encoded once.
+/// Lookups over one published frame shared by every client's encoding: ships by id and by owner, the
+/// ships in ascending id order with a spatial grid over them, and the bodies' part of the state message,
+/// encoded once.
+///
+/// A ship's rank is its position in ascending id order. Per-client work (views, deltas, the shared
+/// fragments) runs over ranks, so that lists of ranks sorted ascending are also sorted by ship id.
 struct FrameIndex: Sendable {
     let frame: WorldFrame
-    /// Wall-clock time the frame reached the gateway, Unix milliseconds (for clients' latency figures).
+    /// Wall-clock time the frame's tick ended on the engine, Unix milliseconds (clients' `server_time_ms`,
+    /// so their latency figures include the trip through Redis on a replica).
     let publishedAtMilliseconds: Double
     let shipIndex: [ShipID: Int]
     let shipsByOwner: [PlayerID: [Int]]
     let bodyIndex: [String: Int]
     let encodedBodies: [UInt8]
+    /// Frame index (into `frame.ships`) of the ship at each rank.
+    let shipAtRank: [Int]
+    /// Id and owner of the ship at each rank, so that per-client loops need not copy whole snapshots.
+    let idAtRank: [ShipID]
+    let ownerAtRank: [PlayerID?]
+    /// Ranks of each player's ships, ascending.
+    let ranksByOwner: [PlayerID: [Int]]
+    let grid: FrameGrid
 
     init(frame: WorldFrame) {
         self.frame = frame
-        publishedAtMilliseconds = (Date().timeIntervalSince1970 * 1000).rounded()
+        publishedAtMilliseconds = frame.wallClockMilliseconds
         var index: [ShipID: Int] = [:]
         var owners: [PlayerID: [Int]] = [:]
         index.reserveCapacity(frame.ships.count)
@@ -25,18 +38,23 @@ struct FrameIndex: Sendable {
         shipIndex = index
         shipsByOwner = owners
         bodyIndex = Dictionary(uniqueKeysWithValues: frame.bodies.enumerated().map { ($1.name, $0) })
-        var writer = JSONWriter(capacity: frame.bodies.count * 140)
-        writer.raw("[")
-        for (k, body) in frame.bodies.enumerated() {
-            if k > 0 { writer.raw(",") }
-            let (p, v) = (body.position, body.velocity)
-            writer.numbers(p.x, p.y, p.z, v.x, v.y, v.z)
+        encodedBodies = FrameIndex.encodeBodies(frame.bodies)
+        let ships = frame.ships
+        let order = FrameIndex.idOrder(ships)
+        shipAtRank = order
+        idAtRank = order.map { ships[$0].id }
+        ownerAtRank = order.map { ships[$0].owner }
+        var rankOwners: [PlayerID: [Int]] = [:]
+        for (rank, i) in order.enumerated() {
+            if let owner = ships[i].owner { rankOwners[owner, default: []].append(rank) }
         }
-        writer.raw("]")
-        encodedBodies = writer.bytes
+        ranksByOwner = rankOwners
+        grid = FrameGrid(positions: order.map { ships[$0].position })
     }
 
     func ship(_ id: ShipID) -> ShipSnapshot? { shipIndex[id].map { frame.ships[$0] } }
+
+    func ship(atRank rank: Int) -> ShipSnapshot { frame.ships[shipAtRank[rank]] }
 
     /// Position of a view's focus at this frame (m, ICRF barycentric).
     func position(of focus: ViewRequest.Focus) -> SIMD3<Double>? {
@@ -45,31 +63,25 @@ struct FrameIndex: Sendable {
         case .ship(let id): return ship(id)?.position
         }
     }
-}
 
-/// Public JSON of the ships visible to some client in this frame, with and without their static fields
-/// (name, kind, owner), encoded once for all clients. Ships outside every view are not encoded.
-struct ShipFragments: Sendable {
-    let withStatic: [[UInt8]]
-    let dynamic: [[UInt8]]
+    /// Frame indices of the ships in ascending id order. The engine usually publishes ships in that
+    /// order already, which is checked before sorting.
+    private static func idOrder(_ ships: [ShipSnapshot]) -> [Int] {
+        let identity = Array(ships.indices)
+        let sorted = zip(ships, ships.dropFirst()).allSatisfy { $0.id < $1.id }
+        return sorted ? identity : identity.sorted { ships[$0].id < ships[$1].id }
+    }
 
-    init(ships: [ShipSnapshot], needed: [Bool], workers: Int) {
-        var withStatic = [[UInt8]](repeating: [], count: ships.count)
-        var dynamic = [[UInt8]](repeating: [], count: ships.count)
-        let slices = ships.count >= 2048 ? workers : 1
-        withStatic.withUnsafeMutableBufferPointer { full in
-            dynamic.withUnsafeMutableBufferPointer { partial in
-                let outputs = (UnsafeSendable(full), UnsafeSendable(partial))
-                DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                    for i in stride(from: slice, to: ships.count, by: slices) where needed[i] {
-                        outputs.0.value[i] = StateEncoder.publicShip(ships[i], includeStatic: true)
-                        outputs.1.value[i] = StateEncoder.publicShip(ships[i], includeStatic: false)
-                    }
-                }
-            }
+    private static func encodeBodies(_ bodies: [WorldFrame.Body]) -> [UInt8] {
+        var writer = JSONWriter(capacity: bodies.count * 140)
+        writer.raw("[")
+        for (k, body) in bodies.enumerated() {
+            if k > 0 { writer.raw(",") }
+            let (p, v) = (body.position, body.velocity)
+            writer.numbers(p.x, p.y, p.z, v.x, v.y, v.z)
         }
-        self.withStatic = withStatic
-        self.dynamic = dynamic
+        writer.raw("]")
+        return writer.bytes
     }
 }
 

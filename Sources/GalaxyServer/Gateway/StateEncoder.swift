@@ -1,26 +1,81 @@
 /// Writes the server-to-client messages of docs/protocol.md.
 enum StateEncoder {
-    /// Returns the frame indices of the ships visible to a client: its own, then others inside its view.
+    /// Returns the ranks of the ships visible to a client, ascending: its own, and the others inside its view.
     static func visibleShips(_ index: FrameIndex, for session: ClientSession) -> [Int] {
-        var visible: [Int] = index.shipsByOwner[session.player.id] ?? []
-        if let view = session.view, let center = index.position(of: view.focus) {
-            let r2 = view.radiusMeters * view.radiusMeters
-            for (i, ship) in index.frame.ships.enumerated() where ship.owner != session.player.id {
-                let d = ship.position - center
-                if (d * d).sum() <= r2 { visible.append(i) }
-            }
-        }
-        return visible
+        let own = index.ranksByOwner[session.player.id] ?? []
+        guard let view = session.view, let center = index.position(of: view.focus) else { return own }
+        let inView = index.grid.ranks(within: view.radiusMeters, of: center)
+        // Own ships are usually inside the view already, which saves building a merged copy per client.
+        let ownInView = own.allSatisfy { containsSorted(inView, $0) }
+        return ownInView ? inView : mergeUnique(own, inView)
     }
 
-    /// Encodes the state message for one client: its own ships in full, the other `visible` ships from
-    /// `fragments`, bodies, and the ships that left its view. Updates the session's delta bookkeeping.
+    /// True when the ascending list `sorted` contains `value` (binary search).
+    static func containsSorted(_ sorted: [Int], _ value: Int) -> Bool {
+        var (low, high) = (0, sorted.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low < sorted.count && sorted[low] == value
+    }
+
+    /// Merges two ascending lists into one ascending list without repeats.
+    static func mergeUnique(_ a: [Int], _ b: [Int]) -> [Int] {
+        var merged: [Int] = []
+        merged.reserveCapacity(a.count + b.count)
+        var (i, j) = (0, 0)
+        while i < a.count || j < b.count {
+            let next = j == b.count || (i < a.count && a[i] <= b[j]) ? a[i] : b[j]
+            if merged.last != next { merged.append(next) }
+            if i < a.count && a[i] == next { i += 1 }
+            if j < b.count && b[j] == next { j += 1 }
+        }
+        return merged
+    }
+
+    /// Encodes the state message for one client: its own ships in full, the other `visible` ships as runs
+    /// of `fragments` (with static fields when new to the client), bodies, and the ships that left its
+    /// view. Updates the session's delta bookkeeping. `visible` lists ranks in ascending order.
     static func state(
-        _ index: FrameIndex, visible: [Int], fragments: ShipFragments, for session: inout ClientSession, forceFull: Bool
-    ) -> [UInt8] {
+        _ index: FrameIndex, visible: [Int], fragments: FrameFragments, for session: inout ClientSession, forceFull: Bool
+    ) -> FrameMessage {
         let frame = index.frame
         let full = forceFull || session.framesSinceFull >= ClientSession.fullFrameInterval
-        var writer = JSONWriter(capacity: 512 + index.encodedBodies.count + visible.count * 300)
+        var builder = FrameMessageBuilder(fragments: fragments, capacity: 512 + index.encodedBodies.count)
+        writeHeader(index, full: full, &builder.head)
+        // Merge walk over two id-sorted lists: the visible ships and the ships the client was sent before.
+        let known = session.knownShips
+        var nowKnown: [ShipID] = []
+        nowKnown.reserveCapacity(visible.count)
+        var removed: [ShipID] = []
+        var k = 0
+        let (ids, owners, player) = (index.idAtRank, index.ownerAtRank, session.player.id)
+        for rank in visible {
+            let id = ids[rank]
+            while k < known.count && known[k] < id {
+                removed.append(known[k])
+                k += 1
+            }
+            let wasKnown = k < known.count && known[k] == id
+            if wasKnown { k += 1 }
+            let isNew = full || !wasKnown
+            nowKnown.append(id)
+            if owners[rank] == player {
+                let ship = index.ship(atRank: rank)
+                builder.appendOwn { ownShip(ship, &$0, includeStatic: isNew, maneuver: frame.maneuvers[id]) }
+            } else {
+                builder.appendShared(rank: rank, kind: isNew ? .withStatic : .dynamic)
+            }
+        }
+        removed.append(contentsOf: known[k...])
+        session.knownShips = nowKnown
+        session.framesSinceFull = full ? 1 : session.framesSinceFull + 1
+        return builder.finish(tail: removedTail(removed))
+    }
+
+    private static func writeHeader(_ index: FrameIndex, full: Bool, _ writer: inout JSONWriter) {
+        let frame = index.frame
         writer.raw("{\"type\":\"state\",\"tick\":")
         writer.number(frame.tick)
         writer.member("server_time_ms", index.publishedAtMilliseconds)
@@ -29,29 +84,16 @@ enum StateEncoder {
         writer.raw(",\"paused\":\(frame.status.paused),\"degraded\":\(frame.status.degraded),\"full\":\(full),\"bodies\":")
         writer.raw(index.encodedBodies)
         writer.raw(",\"ships\":[")
-        var nowKnown = Set<ShipID>()
-        nowKnown.reserveCapacity(visible.count)
-        for (k, i) in visible.enumerated() {
-            let ship = frame.ships[i]
-            if k > 0 { writer.raw(",") }
-            let isNew = full || !session.knownShips.contains(ship.id)
-            if ship.owner == session.player.id {
-                ownShip(ship, &writer, includeStatic: isNew, maneuver: frame.maneuvers[ship.id])
-            } else {
-                writer.raw(isNew ? fragments.withStatic[i] : fragments.dynamic[i])
-            }
-            nowKnown.insert(ship.id)
-        }
+    }
+
+    private static func removedTail(_ removed: [ShipID]) -> [UInt8] {
+        var writer = JSONWriter(capacity: 16 + removed.count * 8)
         writer.raw("],\"removed\":[")
-        var first = true
-        for id in session.knownShips where !nowKnown.contains(id) {
-            if !first { writer.raw(",") }
+        for (k, id) in removed.enumerated() {
+            if k > 0 { writer.raw(",") }
             writer.number(id)
-            first = false
         }
         writer.raw("]}")
-        session.knownShips = nowKnown
-        session.framesSinceFull = full ? 1 : session.framesSinceFull + 1
         return writer.bytes
     }
 
@@ -70,12 +112,10 @@ enum StateEncoder {
         w.numbers(ship.attitude.x, ship.attitude.y, ship.attitude.z, ship.attitude.w)
     }
 
-    /// Encodes a ship as clients other than its owner see it.
-    static func publicShip(_ ship: ShipSnapshot, includeStatic: Bool) -> [UInt8] {
-        var w = JSONWriter(capacity: 256)
+    /// Writes a ship as clients other than its owner see it.
+    static func writePublicShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
         common(ship, &w, includeStatic: includeStatic)
         w.raw("}")
-        return w.bytes
     }
 
     private static func ownShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool, maneuver: ManeuverProgress?) {

@@ -36,10 +36,26 @@ extension GatewayServer {
         if let session { logger.debug("client disconnected", [("connection", connection), ("player", session.player.id)]) }
     }
 
-    /// Handles a complete client message on the transport thread: validates it and queues steering to the engine.
-    func handleMessage(_ connection: UInt64, _ bytes: UnsafeRawBufferPointer, binary: Bool) {
+    /// Takes a complete client message on the transport thread and hands it to the message queue, so
+    /// that JSON parsing never holds up sending. Applies the per-client rate limit here, and a bound on
+    /// the queue, so a flood cannot grow memory.
+    func receiveMessage(_ connection: UInt64, _ bytes: UnsafeRawBufferPointer, binary: Bool) {
+        let admitted = sessions.withLock { $0[connection]?.admitMessage() }
+        guard let admitted else { return }
+        guard queuedMessages.add(1, ordering: .relaxed).newValue <= GatewayServer.maxQueuedMessages else {
+            queuedMessages.subtract(1, ordering: .relaxed)
+            return send(connection, StateEncoder.error(seq: nil, code: "rate_limited", message: "the server is busy; slow down"))
+        }
+        let copy = Array(bytes)
+        messageQueue.async { [self] in
+            queuedMessages.subtract(1, ordering: .relaxed)
+            copy.withUnsafeBytes { handleMessage(connection, $0, binary: binary, admitted: admitted) }
+        }
+    }
+
+    /// Handles a complete client message on the message queue: validates it and queues steering to the engine.
+    func handleMessage(_ connection: UInt64, _ bytes: UnsafeRawBufferPointer, binary: Bool, admitted: Bool) {
         guard let session = sessions.withLock({ $0[connection] }) else { return }
-        let admitted = sessions.withLock { $0[connection]?.admitMessage() ?? false }
         guard !binary else {
             return send(connection, StateEncoder.error(seq: nil, code: "binary_not_supported", message: "binary frames are not accepted; send JSON text"))
         }

@@ -17,6 +17,10 @@ public final class GatewayServer: @unchecked Sendable {
     let sessions = Mutex<[UInt64: ClientSession]>([:])
     let latestFrame = Mutex<FrameIndex?>(nil)
     let requestQueue = DispatchQueue(label: "galaxy.http", attributes: .concurrent)
+    /// Client messages in arrival order, parsed and handled off the transport thread.
+    let messageQueue = DispatchQueue(label: "galaxy.messages")
+    let queuedMessages = Atomic<Int>(0)
+    static let maxQueuedMessages = 10_000
     let broadcaster: Broadcaster
     private(set) var transport: OpaquePointer?
     private var serviceThread: Thread?
@@ -160,7 +164,7 @@ private func gatewayOnOpen(
 private func gatewayOnMessage(
     _ context: UnsafeMutableRawPointer?, _ connection: UInt64, _ data: UnsafePointer<UInt8>?, _ length: Int, _ binary: Int32
 ) {
-    gateway(context).handleMessage(connection, UnsafeRawBufferPointer(start: data, count: length), binary: binary != 0)
+    gateway(context).receiveMessage(connection, UnsafeRawBufferPointer(start: data, count: length), binary: binary != 0)
 }
 
 private func gatewayOnClosed(_ context: UnsafeMutableRawPointer?, _ connection: UInt64) {

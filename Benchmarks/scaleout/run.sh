@@ -8,12 +8,14 @@
 #      to the other with full-jitter backoff.
 # Every client sees its own ship and the default 1,000 km view (the interest-filtered workload).
 # Usage: Benchmarks/scaleout/run.sh [seconds per measurement, default 30]
-# Environment: CLIENTS (default 1000) per process; OUT (default Benchmarks/results/scaleout.jsonl);
-# SCRATCH_PATH (default .build). Each run registers its players afresh in a throwaway PostgreSQL.
+# Environment: CLIENTS (default 1000) per process; STEPS (default "1 2 3"; step 3 needs step 2);
+# OUT (default Benchmarks/results/scaleout.jsonl); SCRATCH_PATH (default .build). Each run registers
+# its players afresh in a throwaway PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-30}"
 clients="${CLIENTS:-1000}"
+steps="${STEPS:-1 2 3}"
 out="${OUT:-Benchmarks/results/scaleout.jsonl}"
 scratch_path="${SCRATCH_PATH:-.build}"
 state="$(mktemp -d)"
@@ -38,10 +40,10 @@ wait_ready() {  # wait_ready PORT
   echo "process on port $1 did not become ready" >&2; return 1
 }
 
-engine() {  # engine PORT [extra flags]; a new world gets 10,000 ships less one per player to come
-  local port=$1
-  shift
-  "$galaxy" serve --port "$port" --bind 127.0.0.1 --database "$database" --ships $((10000 - 3 * clients)) \
+engine() {  # engine PORT DATABASE SHIPS [extra flags]; SHIPS are generated when the world is new
+  local port=$1 db=$2 ships=$3
+  shift 3
+  "$galaxy" serve --port "$port" --bind 127.0.0.1 --database "$db" --ships "$ships" \
     --snapshot-interval 600 --log-level warning "$@" &
   engine_pid=$!
   wait_ready "$port"
@@ -61,14 +63,29 @@ load() {  # load PORT TOKENS LABEL: keeps CLIENTS clients on PORT for the measur
     --steer --tokens "$2" --label "$3"
 }
 
-# 1. Tick cost of publishing. The world is created here and kept in PostgreSQL for the later steps.
-engine 18581
-python3 Benchmarks/scaleout/tick_cost.py --base http://127.0.0.1:18581 --seconds "$seconds" --label without_redis | tee -a "$out"
-stop "$engine_pid"
-engine 18581 --redis "$redis"
-gateway 18582 gw0
-python3 Benchmarks/scaleout/tick_cost.py --base http://127.0.0.1:18581 --seconds "$seconds" --label with_redis | tee -a "$out"
+# 1. Tick cost of publishing at 10,000 ships, on the same restored world each time, alternating without
+#    and with Redis twice, so that drift in the machine's load shows up as a spread, not a difference.
+if [[ " $steps " == *" 1 "* ]]; then
+  psql "$GALAXY_TEST_POSTGRES_URL" -qc "CREATE DATABASE galaxy_ticks_$$"
+  ticks_db="${GALAXY_TEST_POSTGRES_URL%/*}/galaxy_ticks_$$"
+  engine 18581 "$ticks_db" 10000
+  stop "$engine_pid"
+  for round in 1 2; do
+    engine 18581 "$ticks_db" 10000
+    python3 Benchmarks/scaleout/tick_cost.py --base http://127.0.0.1:18581 --seconds "$seconds" --label "without_redis_$round" | tee -a "$out"
+    stop "$engine_pid"
+    engine 18581 "$ticks_db" 10000 --redis "$redis"
+    gateway 18582 gw0  # a subscriber, so that Redis really sends every frame
+    python3 Benchmarks/scaleout/tick_cost.py --base http://127.0.0.1:18581 --seconds "$seconds" --label "with_redis_$round" | tee -a "$out"
+    stop "$engine_pid"
+    stop "${pids[-1]}"
+  done
+fi
+[[ " $steps " == *" 2 "* ]] || exit 0
 
+# 2. The world of steps 2 and 3: 10,000 ships once every player has registered.
+engine 18581 "$database" $((10000 - 3 * clients)) --redis "$redis"
+gateway 18582 gw0
 gateway 18583 gw1
 gw1_pid=${pids[-1]}
 
@@ -100,6 +117,7 @@ for port in 18582 18583; do
 done
 
 # 3. Reconnect storm: the clients of step 2b's second replica reconnect to the first after it is killed.
+[[ " $steps " == *" 3 "* ]] || { stop "$engine_pid"; exit 0; }
 python3 Benchmarks/scaleout/storm.py --victim http://127.0.0.1:18583 --victim-pid "$gw1_pid" \
   --survivor http://127.0.0.1:18582 --engine http://127.0.0.1:18581 --tokens "$state/tokens-18583.json" \
   --clients "$clients" | tee -a "$out"

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Reconnect storm: N clients on one gateway replica, the replica killed with SIGKILL, and every client
-reconnecting to the surviving replica with exponential backoff and full jitter (a random delay in
-[0, min(30 s, 1 s * 2^attempt)]), as the web client does. Prints one JSON line: how long until half,
-99 % and all clients were back (welcome received), how many handshakes the survivor rejected with 503,
-and the engine's tick duration before and during the storm.
+"""Reconnect storm: N clients on one gateway replica, then that replica killed with SIGKILL.
 
-Tokens come from a JSON list of [token, ship id] pairs, as loadgen.py --prepare writes them. Each client reads
-and discards its frames after the welcome, so thousands fit in one process.
+Every client reconnects to the surviving replica with exponential backoff and full jitter, a random
+delay in [0, min(30 s, 1 s * 2^attempt)], as the web client does. The script prints one JSON line: how
+long until half, 99 % and all clients were back (welcome received), how many handshakes the survivor
+rejected with 503, and the engine's tick duration before and during the storm.
+
+Tokens come from a JSON list of [token, ship id] pairs, as loadgen.py --prepare writes them. Each client
+reads and discards its frames after the welcome, so thousands fit in one process.
 """
 import argparse
 import asyncio

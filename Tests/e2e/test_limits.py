@@ -339,9 +339,9 @@ def test_stalled_reader_is_dropped(servers):
         stalled.close()
 
 
-def test_keepalive_ping_and_client_ping_get_their_own_payloads(server):
-    """A silent client is pinged after the 20 s ping interval; its own ping, sent while the server's is
-    unanswered, must come back with its own payload (lws 4.1's keepalive reused the pong buffer)."""
+def test_keepalive_pong_payloads(server):
+    """A silent client is pinged after the 20 s ping interval. Its own ping, sent while the server's is
+    unanswered, must come back with its own payload, because lws 4.1's keepalive reused the pong buffer."""
     player = server.register()
     ws = RawWebSocket.connect(server.port, f"/ws?token={player.token}")
     try:

@@ -1,9 +1,9 @@
 """Scale-out: one engine and two gateway replicas over a real redis-server and PostgreSQL on loopback.
 
-Cases: clients on both replicas see the same ticks; a command through either
-replica reaches the engine and only the sender gets the ack; a killed replica's clients resume their
-ships on the other with no duplicate rows; Redis down for 10 s and 60 s (C20) neither crashes a
-process nor costs the engine a tick, and frames flow again, full first, once it is back.
+Clients on both replicas see the same ticks. A command through either replica reaches the engine and
+only the sender gets the ack. A killed replica's clients resume their ships on the other with no
+duplicate rows. Redis down for 10 s and 60 s neither crashes a process nor costs the engine a tick,
+and frames flow again, full first, once it is back.
 """
 
 import contextlib

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Players' accounts and sessions: registration, log-in, bearer tokens. Blocking (argon2id and store
 /// calls): call it from worker threads, never from the transport's service thread, except
-/// `authenticate`, which reads from memory after a token's first use and asks the store again at most
+/// `authenticate`, which reads from memory after a token's first use and queries the store again at most
 /// every `revalidateAfterSeconds`.
 final class Accounts: Sendable {
     struct Session: Sendable {

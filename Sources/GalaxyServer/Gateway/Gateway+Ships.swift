@@ -15,8 +15,8 @@ extension GatewayServer {
         return (id, name)
     }
 
-    /// Sends a command to the engine and waits up to `timeoutSeconds` for its reply; returns the payload
-    /// of a success and throws the failure as an HTTP error (503 when the engine cannot be reached).
+    /// Sends a command to the engine, waits up to `timeoutSeconds` for its reply and returns the payload
+    /// of a success. A failure becomes an HTTP error, 503 when the engine cannot be reached.
     func awaitLink(_ command: LinkCommand, timeoutSeconds: Double = 10) throws -> [UInt8] {
         let outcome = Mutex<LinkReply?>(nil)
         let done = DispatchSemaphore(value: 0)

@@ -11,7 +11,8 @@ protocol EngineLink: AnyObject, Sendable {
     func onFrame(_ handler: @escaping @Sendable (WorldFrame) -> Void)
     /// Calls `handler` after frames may have been lost (a Redis reconnect), so clients get full frames next.
     func onResync(_ handler: @escaping @Sendable () -> Void)
-    /// Sends a command; `reply` is called exactly once, possibly before this returns.
+    /// Sends a command. `reply` is called at most once, possibly before this returns, so callers wait
+    /// for it with a timeout (a stopped engine never replies).
     func send(_ command: LinkCommand, reply: @escaping @Sendable (LinkReply) -> Void)
     /// Returns whether commands and frames can flow, with a reason an operator can act on.
     func readiness() -> (ready: Bool, reason: String)

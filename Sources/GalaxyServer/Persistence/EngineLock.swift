@@ -48,7 +48,7 @@ public final class EngineLock: @unchecked Sendable {
         var waited = 0.0
         while try !tryLock(connection) {
             if waited.truncatingRemainder(dividingBy: 10) == 0 {
-                logger.warning("another engine holds the world lock in PostgreSQL; waiting", [("waited_s", Int(waited))])
+                logger.warning("world lock in PostgreSQL is taken by another engine; waiting for it to stop", [("waited_s", Int(waited))])
             }
             Thread.sleep(forTimeInterval: 1)
             waited += 1

@@ -56,6 +56,7 @@ enum FrameCodec {
         let tick = try r.u64()
         let gameTime = try r.f64()
         let status = try status(&r)
+
         var bodies: [WorldFrame.Body] = []
         for _ in 0..<(try r.count(minimumBytes: 52)) {
             bodies.append(WorldFrame.Body(name: try r.string(), position: try r.vector(), velocity: try r.vector()))
@@ -64,6 +65,7 @@ enum FrameCodec {
         let shipCount = try r.count(minimumBytes: 190)
         ships.reserveCapacity(shipCount)
         for _ in 0..<shipCount { ships.append(try ship(&r)) }
+
         var events: [ShipEvent] = []
         for _ in 0..<(try r.count(minimumBytes: 29)) { events.append(try event(&r)) }
         var maneuvers: [ShipID: ManeuverProgress] = [:]
@@ -73,6 +75,7 @@ enum FrameCodec {
         }
         var maneuverEvents: [ManeuverEvent] = []
         for _ in 0..<(try r.count(minimumBytes: 40)) { maneuverEvents.append(try ManeuverCodec.event(&r)) }
+
         guard r.isAtEnd else { throw FrameDecodingError("\(bytes.count - r.offset) bytes after the end of the frame") }
         let frame = WorldFrame(
             tick: tick, gameTimeSeconds: gameTime, bodies: bodies, ships: ships, events: events, maneuvers: maneuvers,

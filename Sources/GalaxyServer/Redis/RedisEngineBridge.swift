@@ -43,8 +43,8 @@ public final class RedisEngineBridge: @unchecked Sendable {
     }
 
     /// Called on the tick thread: keeps only the newest frame, so a slow Redis never queues up work.
-    /// NOTE: with publishing on, the median tick at 10,000 ships measured 0.8-1.0 ms longer (1.2-2.0 ms
-    /// with a replica on the same cores) although this is the tick's only Redis work; why is not known.
+    /// NOTE: with publishing on, the median tick at 10,000 ships measured 0.8-1.0 ms longer, and 1.2-2.0 ms
+    /// longer with a replica on the same cores. This swap is the tick's only Redis work, so why is not known.
     private func submit(_ frame: WorldFrame) {
         let replaced = pendingFrame.withLock { slot in
             defer { slot = frame }

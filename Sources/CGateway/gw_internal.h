@@ -10,14 +10,20 @@
 
 #define GW_BUCKETS 4096
 #define GW_WRITES_PER_CALLBACK 8 /* frames written to one connection per writable callback, at most */
+#define GW_MAX_LOOPS 16
+
+typedef struct gw_loop gw_loop;
 
 enum { GW_KIND_NONE = 0, GW_KIND_HTTP = 1, GW_KIND_WS = 2 };
 
-/* Reference-counted buffer: LWS_PRE bytes of headroom, then `length` bytes of contents. */
+/* Reference-counted buffer: LWS_PRE bytes of headroom, then `length` bytes of contents. With more than
+ * one service loop, each loop writes frame headers into a copy of its own, made when it first sends
+ * from the buffer, and `bytes` stays as it was created. */
 struct gw_shared {
     atomic_size_t references;
     size_t length;
-    unsigned char bytes[]; /* LWS_PRE + length */
+    _Atomic(unsigned char *) copies[GW_MAX_LOOPS]; /* LWS_PRE + length each, or NULL */
+    unsigned char bytes[];                         /* LWS_PRE + length */
 };
 
 /* One part of a queued message, sent as one WebSocket frame. LWS_PRE bytes before `data` are
@@ -45,6 +51,7 @@ typedef struct gw_message {
 typedef struct gw_session {
     uint64_t id;
     struct lws *wsi;
+    gw_loop *loop; /* the service loop that owns the connection */
     int kind;
     int registered;
     struct gw_session *bucket_next; /* locked */
@@ -91,24 +98,42 @@ typedef struct gw_session {
     int headers_sent;
 } gw_session;
 
-struct gw_server {
+/* One service loop: a libwebsockets context and the thread that services it. */
+struct gw_loop {
+    struct gw_server *server;
     struct lws_context *context;
+    struct lws_vhost *vhost;
+    gw_session *work;                       /* locked: sessions this loop must visit */
+    int *adopt;                             /* locked: accepted sockets waiting to join this loop */
+    size_t adopt_count, adopt_capacity;     /* locked */
+    atomic_int has_work;                    /* work or adopt is non-empty */
+    atomic_int wake_pending;
+    lws_sorted_usec_list_t keepalive_timer; /* runs the scans while nothing else wakes the loop */
+    pthread_t thread;
+    int thread_started;
+};
+
+struct gw_server {
     gw_config config;
     gw_callbacks callbacks;
     pthread_mutex_t lock;
     gw_session *buckets[GW_BUCKETS]; /* locked */
-    gw_session *work;                /* locked */
-    uint64_t next_id;                /* service thread */
-    atomic_int wake_pending;
+    uint64_t next_id;                /* locked */
+    gw_loop loops[GW_MAX_LOOPS];
+    int loop_count;
+    size_t next_loop;                /* accept thread: the loop the next connection goes to */
+    int listen_fd;                   /* locked */
+    int listen_shut;                 /* locked */
+    pthread_t accept_thread;
+    int accept_started;
     atomic_int stopping;
     atomic_int finished;
-    double tokens, tokens_updated;   /* handshake bucket, service thread */
-    double last_scan;
+    double tokens, tokens_updated;   /* locked: handshake bucket */
+    double last_scan;                /* locked */
     gw_stats stats;                  /* locked */
     int port;
     struct lws_protocols protocols[2];
     lws_retry_bo_t idle_policy;
-    lws_sorted_usec_list_t keepalive_timer; /* service thread: runs the scans while nothing else wakes it */
 };
 
 double gw_now(void);
@@ -119,10 +144,19 @@ void gw_unregister(gw_server *server, gw_session *session);
 gw_session *gw_find_locked(gw_server *server, uint64_t id);
 void gw_schedule_locked(gw_server *server, gw_session *session);
 void gw_wake(gw_server *server);
+void gw_wake_loop(gw_loop *loop);
 void gw_free_queue(gw_session *session);
 void gw_free_message(gw_message *message);
 gw_message *gw_pop_locked(gw_session *session);
-void gw_process_work(gw_server *server);
+void gw_process_work(gw_loop *loop);
+/* The copy of a shared buffer that `loop` may write frame headers into; NULL when out of memory. */
+unsigned char *gw_shared_bytes_for(gw_shared *shared, const gw_loop *loop);
+
+/* Listening socket and accept thread (gw_listener.c). */
+int gw_listen(gw_server *server, char *error, size_t error_size);
+int gw_start_accepting(gw_server *server);
+void gw_refuse_connections(gw_server *server);
+void gw_stop_accepting(gw_server *server);
 
 /* HTTP (gw_http.c). */
 int gw_http_callback(gw_server *server, gw_session *session, struct lws *wsi, enum lws_callback_reasons reason,

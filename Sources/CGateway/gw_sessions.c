@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gw_internal.h"
 
@@ -19,6 +20,7 @@ void gw_register(gw_server *server, gw_session *session, struct lws *wsi, int ki
     pthread_mutex_lock(&server->lock);
     session->id = ++server->next_id;
     session->wsi = wsi;
+    session->loop = lws_context_user(lws_get_context(wsi));
     session->kind = kind;
     session->registered = 1;
     size_t bucket = session->id % GW_BUCKETS;
@@ -39,7 +41,7 @@ void gw_unregister(gw_server *server, gw_session *session) {
     if (*link) {
         *link = session->bucket_next;
     }
-    for (gw_session **w = &server->work; *w; w = &(*w)->work_next) {
+    for (gw_session **w = &session->loop->work; *w; w = &(*w)->work_next) {
         if (*w == session) {
             *w = session->work_next;
             break;
@@ -68,17 +70,33 @@ gw_session *gw_find_locked(gw_server *server, uint64_t id) {
 }
 
 void gw_schedule_locked(gw_server *server, gw_session *session) {
+    (void)server;
     if (!session->on_work_list) {
+        gw_loop *loop = session->loop;
         session->on_work_list = 1;
-        session->work_next = server->work;
-        server->work = session;
+        session->work_next = loop->work;
+        loop->work = session;
+        atomic_store(&loop->has_work, 1);
     }
 }
 
-/* Wakes the service loop once however many threads ask before it runs. */
+/* Wakes a service loop once however many threads ask before it runs. */
+void gw_wake_loop(gw_loop *loop) {
+    if (!atomic_exchange(&loop->wake_pending, 1)) {
+        pthread_mutex_lock(&loop->server->lock); /* the context may be going away during a stop */
+        if (loop->context) {
+            lws_cancel_service(loop->context);
+        }
+        pthread_mutex_unlock(&loop->server->lock);
+    }
+}
+
+/* Wakes every loop that has work waiting. */
 void gw_wake(gw_server *server) {
-    if (!atomic_exchange(&server->wake_pending, 1)) {
-        lws_cancel_service(server->context);
+    for (int k = 0; k < server->loop_count; k++) {
+        if (atomic_load(&server->loops[k].has_work)) {
+            gw_wake_loop(&server->loops[k]);
+        }
     }
 }
 
@@ -88,6 +106,9 @@ gw_shared *gw_shared_create(const uint8_t *data, size_t length) {
         return NULL;
     }
     atomic_init(&shared->references, 1);
+    for (int k = 0; k < GW_MAX_LOOPS; k++) {
+        atomic_init(&shared->copies[k], NULL);
+    }
     shared->length = length;
     if (length > 0) {
         memcpy(shared->bytes + LWS_PRE, data, length);
@@ -99,8 +120,30 @@ const uint8_t *gw_shared_data(const gw_shared *shared) { return shared->bytes + 
 
 void gw_shared_release(gw_shared *shared) {
     if (shared && atomic_fetch_sub(&shared->references, 1) == 1) {
+        for (int k = 0; k < GW_MAX_LOOPS; k++) {
+            free(atomic_load(&shared->copies[k]));
+        }
         free(shared);
     }
+}
+
+unsigned char *gw_shared_bytes_for(gw_shared *shared, const gw_loop *loop) {
+    gw_server *server = loop->server;
+    if (server->loop_count == 1) {
+        return shared->bytes;
+    }
+    int k = (int)(loop - server->loops);
+    unsigned char *copy = atomic_load(&shared->copies[k]);
+    if (!copy) {
+        /* Only loop k's thread fills slot k, so no other thread can race to it. */
+        copy = malloc(LWS_PRE + shared->length);
+        if (!copy) {
+            return NULL;
+        }
+        memcpy(copy + LWS_PRE, shared->bytes + LWS_PRE, shared->length);
+        atomic_store(&shared->copies[k], copy);
+    }
+    return copy;
 }
 
 void gw_free_message(gw_message *message) {
@@ -328,8 +371,11 @@ static void keepalive_locked(gw_server *server, double now) {
     }
 }
 
-void gw_process_work(gw_server *server) {
-    atomic_store(&server->wake_pending, 0);
+/* Runs on a loop's service thread after each wake: the scans when due (over every connection; they
+ * only mark and schedule), then this loop's scheduled sessions and newly accepted sockets. */
+void gw_process_work(gw_loop *loop) {
+    gw_server *server = loop->server;
+    atomic_store(&loop->wake_pending, 0);
     double now = gw_now();
     pthread_mutex_lock(&server->lock);
     if (now - server->last_scan > 0.5) {
@@ -337,8 +383,13 @@ void gw_process_work(gw_server *server) {
         scan_for_stalls_locked(server, now);
         keepalive_locked(server, now);
     }
-    gw_session *list = server->work;
-    server->work = NULL;
+    gw_session *list = loop->work;
+    loop->work = NULL;
+    int *adopt = loop->adopt;
+    size_t adopt_count = loop->adopt_count;
+    loop->adopt = NULL;
+    loop->adopt_count = loop->adopt_capacity = 0;
+    atomic_store(&loop->has_work, 0);
     for (gw_session *s = list; s;) {
         gw_session *next = s->work_next;
         s->on_work_list = 0;
@@ -352,4 +403,11 @@ void gw_process_work(gw_server *server) {
         s = next;
     }
     pthread_mutex_unlock(&server->lock);
+    for (size_t k = 0; k < adopt_count; k++) {
+        if (!lws_adopt_socket_vhost(loop->vhost, adopt[k])) {
+            close(adopt[k]);
+        }
+    }
+    free(adopt);
+    gw_wake(server); /* the scans may have scheduled other loops' connections */
 }

@@ -20,7 +20,8 @@ static void begin_shutdown_locked(gw_server *server) {
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
     struct lws_context *context = lws_get_context(wsi);
-    gw_server *server = context ? lws_context_user(context) : NULL;
+    gw_loop *loop = context ? lws_context_user(context) : NULL;
+    gw_server *server = loop ? loop->server : NULL;
     gw_session *session = user;
     if (!server) {
         return 0;
@@ -32,7 +33,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             begin_shutdown_locked(server);
             pthread_mutex_unlock(&server->lock);
         }
-        gw_process_work(server);
+        gw_process_work(loop);
         return 0;
     case LWS_CALLBACK_HTTP:
     case LWS_CALLBACK_HTTP_BODY:
@@ -54,6 +55,49 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
+/* Creates loop k's context: a server vhost without a listening socket of its own, since the
+ * accept thread hands it its connections. */
+static int create_loop(gw_server *server, int k, char *error, size_t error_size) {
+    gw_loop *loop = &server->loops[k];
+    loop->server = server;
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    info.protocols = server->protocols;
+    info.user = loop;
+    info.retry_and_idle_policy = &server->idle_policy;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.timeout_secs = 30;
+    loop->context = lws_create_context(&info);
+    loop->vhost = loop->context ? lws_get_vhost_by_name(loop->context, "default") : NULL;
+    if (!loop->vhost) {
+        snprintf(error, error_size, "cannot create service loop %d of %d", k + 1, server->loop_count);
+        return -1;
+    }
+    return 0;
+}
+
+static void destroy_loops(gw_server *server) {
+    for (int k = 0; k < server->loop_count; k++) {
+        gw_loop *loop = &server->loops[k];
+        /* Taken under the lock, so that no other thread wakes a context being destroyed. */
+        pthread_mutex_lock(&server->lock);
+        struct lws_context *context = loop->context;
+        loop->context = NULL;
+        pthread_mutex_unlock(&server->lock);
+        if (context) {
+            lws_sul_schedule(context, 0, &loop->keepalive_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+            lws_context_destroy(context);
+        }
+        for (size_t a = 0; a < loop->adopt_count; a++) {
+            close(loop->adopt[a]);
+        }
+        free(loop->adopt);
+        loop->adopt = NULL;
+        loop->adopt_count = loop->adopt_capacity = 0;
+    }
+}
+
 gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, char *error, size_t error_size) {
     gw_server *server = calloc(1, sizeof(gw_server));
     if (!server) {
@@ -64,6 +108,11 @@ gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, cha
     server->callbacks = *callbacks;
     server->tokens = config->handshake_burst;
     server->tokens_updated = gw_now();
+    server->listen_fd = -1;
+    server->loop_count = config->service_threads < 1 ? 1 : config->service_threads;
+    if (server->loop_count > GW_MAX_LOOPS) {
+        server->loop_count = GW_MAX_LOOPS;
+    }
     pthread_mutex_init(&server->lock, NULL);
     /* One protocol serves HTTP and WebSocket alike: clients that name no subprotocol bind to the
      * first entry, so /ws upgrades and plain requests reach the same callback. */
@@ -80,25 +129,19 @@ gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, cha
     server->idle_policy.secs_since_valid_hangup = UINT16_MAX;
 
     lws_set_log_level(LLL_ERR, NULL);
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof(info));
-    info.port = config->port;
-    info.iface = config->bind_address;
-    info.protocols = server->protocols;
-    info.user = server;
-    info.retry_and_idle_policy = &server->idle_policy;
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
-    info.timeout_secs = 30;
-    server->context = lws_create_context(&info);
-    if (!server->context) {
-        snprintf(error, error_size, "cannot listen on %s:%d (port in use or address unavailable)",
-                 config->bind_address ? config->bind_address : "*", config->port);
+    int failed = gw_listen(server, error, error_size) < 0;
+    for (int k = 0; k < server->loop_count && !failed; k++) {
+        failed = create_loop(server, k, error, error_size) < 0;
+    }
+    if (failed) {
+        destroy_loops(server);
+        if (server->listen_fd >= 0) {
+            close(server->listen_fd);
+        }
         pthread_mutex_destroy(&server->lock);
         free(server);
         return NULL;
     }
-    struct lws_vhost *vhost = lws_get_vhost_by_name(server->context, "default");
-    server->port = vhost ? lws_get_vhost_listen_port(vhost) : config->port;
     return server;
 }
 
@@ -106,16 +149,19 @@ int gw_port(const gw_server *server) { return server->port; }
 
 /* Every 0.5 s: the stall and keepalive scans need to run even when no frame or request wakes the loop. */
 static void keepalive_timer(lws_sorted_usec_list_t *timer) {
-    gw_server *server = lws_container_of(timer, gw_server, keepalive_timer);
-    gw_process_work(server);
-    lws_sul_schedule(server->context, 0, &server->keepalive_timer, keepalive_timer, 500 * LWS_US_PER_MS);
+    gw_loop *loop = lws_container_of(timer, gw_loop, keepalive_timer);
+    gw_process_work(loop);
+    lws_sul_schedule(loop->context, 0, &loop->keepalive_timer, keepalive_timer, 500 * LWS_US_PER_MS);
 }
 
-int gw_run(gw_server *server) {
+/* Services one loop until the server stops and every connection has closed, or 2 s after the stop. */
+static void *run_loop(void *argument) {
+    gw_loop *loop = argument;
+    gw_server *server = loop->server;
     double deadline = 0;
-    lws_sul_schedule(server->context, 0, &server->keepalive_timer, keepalive_timer, 500 * LWS_US_PER_MS);
+    lws_sul_schedule(loop->context, 0, &loop->keepalive_timer, keepalive_timer, 500 * LWS_US_PER_MS);
     while (1) {
-        if (lws_service(server->context, 0) < 0) {
+        if (lws_service(loop->context, 0) < 0) {
             break;
         }
         if (atomic_load(&server->stopping)) {
@@ -130,21 +176,40 @@ int gw_run(gw_server *server) {
             }
         }
     }
-    lws_sul_schedule(server->context, 0, &server->keepalive_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
-    lws_context_destroy(server->context);
-    server->context = NULL;
+    return NULL;
+}
+
+int gw_run(gw_server *server) {
+    for (int k = 1; k < server->loop_count; k++) {
+        gw_loop *loop = &server->loops[k];
+        loop->thread_started = pthread_create(&loop->thread, NULL, run_loop, loop) == 0;
+    }
+    gw_start_accepting(server);
+    run_loop(&server->loops[0]);
+    gw_stop_accepting(server);
+    for (int k = 1; k < server->loop_count; k++) {
+        if (server->loops[k].thread_started) {
+            pthread_join(server->loops[k].thread, NULL);
+        }
+    }
+    /* Contexts go only after every loop has stopped, since any loop may wake any other. */
+    destroy_loops(server);
     atomic_store(&server->finished, 1);
     return 0;
 }
 
 void gw_stop(gw_server *server) {
     atomic_store(&server->stopping, 1);
-    /* The service loop only wakes for events, so keep waking it until it has finished. */
+    gw_refuse_connections(server);
+    /* The service loops only wake for events, so keep waking them until they have finished. */
     for (int k = 0; k < 100 && !atomic_load(&server->finished); k++) {
-        struct lws_context *context = server->context;
-        if (context) {
-            lws_cancel_service(context);
+        pthread_mutex_lock(&server->lock);
+        for (int l = 0; l < server->loop_count; l++) {
+            if (server->loops[l].context) {
+                lws_cancel_service(server->loops[l].context);
+            }
         }
+        pthread_mutex_unlock(&server->lock);
         usleep(50 * 1000);
     }
 }

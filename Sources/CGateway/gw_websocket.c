@@ -4,19 +4,23 @@
 
 #include "gw_internal.h"
 
-/* Token bucket for handshakes; returns 1 if one may proceed. */
+/* Token bucket for handshakes, shared by every loop; returns 1 if one may proceed. */
 static int take_handshake_token(gw_server *server) {
     double now = gw_now();
+    pthread_mutex_lock(&server->lock);
     server->tokens += (now - server->tokens_updated) * server->config.handshakes_per_s;
     if (server->tokens > server->config.handshake_burst) {
         server->tokens = server->config.handshake_burst;
     }
     server->tokens_updated = now;
-    if (server->tokens < 1.0) {
-        return 0;
+    int granted = server->tokens >= 1.0;
+    if (granted) {
+        server->tokens -= 1.0;
+    } else {
+        server->stats.handshakes_rejected++;
     }
-    server->tokens -= 1.0;
-    return 1;
+    pthread_mutex_unlock(&server->lock);
+    return granted;
 }
 
 static const char *status_text(int status) {
@@ -47,9 +51,6 @@ static int refuse_upgrade(struct lws *wsi, int status) {
 
 static int filter_upgrade(gw_server *server, gw_session *session, struct lws *wsi) {
     if (!take_handshake_token(server)) {
-        pthread_mutex_lock(&server->lock);
-        server->stats.handshakes_rejected++;
-        pthread_mutex_unlock(&server->lock);
         return refuse_upgrade(wsi, 503);
     }
     gw_register(server, session, wsi, GW_KIND_WS);
@@ -138,16 +139,25 @@ static int write_ping_if_due(gw_server *server, gw_session *s, struct lws *wsi) 
 
 /* Writes one segment as a WebSocket frame. A shared segment's headroom is other bytes of its
  * buffer, which lws_write overwrites with the frame header, so they are saved and put back. This
- * is safe because only the service thread writes, and lws_write has either sent the frame or
- * copied what the socket did not take into its own buffer by the time it returns. */
-static int write_segment(struct lws *wsi, const gw_segment *segment, int flags) {
+ * is safe because only this loop's thread writes into its copy of the buffer, and lws_write has
+ * either sent the frame or copied what the socket did not take into its own buffer by the time it
+ * returns. */
+static int write_segment(gw_session *s, struct lws *wsi, const gw_segment *segment, int flags) {
+    unsigned char *data = segment->data;
+    if (segment->shared) {
+        unsigned char *copy = gw_shared_bytes_for(segment->shared, s->loop);
+        if (!copy) {
+            return -1;
+        }
+        data = copy + (segment->data - segment->shared->bytes);
+    }
     unsigned char saved[LWS_PRE];
     if (segment->shared) {
-        memcpy(saved, segment->data - LWS_PRE, LWS_PRE);
+        memcpy(saved, data - LWS_PRE, LWS_PRE);
     }
-    int n = lws_write(wsi, segment->data, segment->length, (enum lws_write_protocol)flags);
+    int n = lws_write(wsi, data, segment->length, (enum lws_write_protocol)flags);
     if (segment->shared) {
-        memcpy(segment->data - LWS_PRE, saved, LWS_PRE);
+        memcpy(data - LWS_PRE, saved, LWS_PRE);
     }
     return n;
 }
@@ -175,7 +185,7 @@ static int write_one(gw_server *server, gw_session *s, struct lws *wsi) {
 
     int last = index + 1 == m->segment_count;
     int flags = (index == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION) | (last ? 0 : LWS_WRITE_NO_FIN);
-    if (write_segment(wsi, &segment, flags) < 0) {
+    if (write_segment(s, wsi, &segment, flags) < 0) {
         return -1;
     }
 

@@ -18,12 +18,14 @@ enum GatewayCommand {
           --port N                 TCP port (default 8080) [GALAXY_PORT]
           --bind ADDRESS           address to listen on (default all interfaces) [GALAXY_BIND]
           --web-root DIR           static files served at / (default ./Web) [GALAXY_WEB_ROOT]
+          --transport-threads N    threads sending and receiving on sockets, 1 to 16 (default: cores, at most 4)
+                                   [GALAXY_TRANSPORT_THREADS]
           --gateway-id ID          this replica's name on its reply channel (default the host name) [GALAXY_GATEWAY_ID]
           --log-level L            trace, debug, info, warning or error (default info) [GALAXY_LOG_LEVEL]
         """
 
     static func run(_ raw: ArraySlice<String>) throws {
-        let args = try Arguments(raw, allowed: ["redis", "database", "port", "bind", "web-root", "gateway-id", "log-level"])
+        let args = try Arguments(raw, allowed: ["redis", "database", "port", "bind", "web-root", "gateway-id", "log-level", "transport-threads"])
         if args.help {
             print(help)
             return
@@ -42,6 +44,10 @@ enum GatewayCommand {
         guard (0...65535).contains(c.gateway.port) else { throw UsageError("--port must be within 0...65535, got \(c.gateway.port)") }
         c.gateway.bindAddress = args.string("bind", environment: "GALAXY_BIND")
         c.gateway.webRoot = args.string("web-root", environment: "GALAXY_WEB_ROOT") ?? "Web"
+        if let threads = try args.int("transport-threads", environment: "GALAXY_TRANSPORT_THREADS") {
+            guard (1...16).contains(threads) else { throw UsageError("--transport-threads must be within 1...16, got \(threads)") }
+            c.gateway.transportThreads = threads
+        }
         if let id = args.string("gateway-id", environment: "GALAXY_GATEWAY_ID") { c.gatewayID = id }
         let app = try GatewayApp(configuration: c, logger: logger.with("gateway", c.gatewayID))
         try app.start()

@@ -20,6 +20,8 @@ enum ServeCommand {
                                    gateway') and take their commands; unset runs alone [GALAXY_REDIS_URL]
           --snapshot-interval S    seconds between world snapshots (default 60) [GALAXY_SNAPSHOT_INTERVAL]
           --web-root DIR           static files served at / (default ./Web) [GALAXY_WEB_ROOT]
+          --transport-threads N    threads sending and receiving on sockets, 1 to 16 (default: cores, at most 4)
+                                   [GALAXY_TRANSPORT_THREADS]
           --admin-token TOKEN      bearer token for /api/v1/admin; unset disables that API [GALAXY_ADMIN_TOKEN]
           --tick-rate HZ           ticks per wall-clock second (default 1) [GALAXY_TICK_RATE]
           --warp W                 game seconds per wall-clock second, 1 to 100000 (default 1) [GALAXY_WARP]
@@ -32,7 +34,7 @@ enum ServeCommand {
             raw,
             allowed: [
                 "port", "bind", "data-dir", "database", "snapshot-interval", "web-root", "tick-rate", "warp", "ships",
-                "log-level", "admin-token", "redis",
+                "log-level", "admin-token", "redis", "transport-threads",
             ])
         if args.help {
             print(help)
@@ -57,6 +59,10 @@ enum ServeCommand {
         guard (0...65535).contains(c.gateway.port) else { throw UsageError("--port must be within 0...65535, got \(c.gateway.port)") }
         c.gateway.bindAddress = args.string("bind", environment: "GALAXY_BIND")
         c.gateway.webRoot = args.string("web-root", environment: "GALAXY_WEB_ROOT") ?? "Web"
+        if let threads = try args.int("transport-threads", environment: "GALAXY_TRANSPORT_THREADS") {
+            guard (1...16).contains(threads) else { throw UsageError("--transport-threads must be within 1...16, got \(threads)") }
+            c.gateway.transportThreads = threads
+        }
         c.gateway.adminToken = args.string("admin-token", environment: "GALAXY_ADMIN_TOKEN")
         c.dataDirectory = args.string("data-dir", environment: "GALAXY_DATA_DIR") ?? "galaxy-data"
         c.databaseURL = args.string("database", environment: "GALAXY_DATABASE_URL")

@@ -1,12 +1,17 @@
 /*
  * HTTP and WebSocket transport for the Galaxy gateway, over libwebsockets 4.1.
  *
- * One service thread (the caller of gw_run) owns every connection. Other
- * threads hand it work through the thread-safe gw_send, gw_close and
- * gw_http_respond, which queue under a lock and wake the service loop.
- * Callbacks into the application (gw_callbacks) run on the service thread,
- * never with the transport's lock held, and must not block: they may call
- * gw_send, gw_close and gw_http_respond directly.
+ * The transport listens on its own socket and an accept thread deals the
+ * accepted connections out in turn to service_threads service loops, each a
+ * libwebsockets context on a thread of its own (this libwebsockets build
+ * serves one context from one thread only). A loop owns its connections for
+ * their lifetime. Other threads hand work to a loop through the thread-safe
+ * gw_send, gw_close and gw_http_respond, which queue under a lock and wake
+ * that loop. Callbacks into the application (gw_callbacks) run on the
+ * service threads, possibly on several at once, never with the transport's
+ * lock held, and must not block: they may call gw_send, gw_close and
+ * gw_http_respond directly. Callbacks for one connection come from one
+ * thread, in order.
  *
  * Outgoing WebSocket messages wait in a per-connection queue. A message sent
  * as replaceable (a full-state frame) drops any older replaceable message
@@ -46,6 +51,7 @@ typedef struct gw_config {
     double handshake_burst;      /* and capacity */
     uint16_t ping_interval_s;    /* idle seconds before the server pings */
     uint16_t hangup_interval_s;  /* idle seconds (no pong or data) before it hangs up */
+    int service_threads;         /* service loops, each owning a share of the connections; 0 means 1 */
 } gw_config;
 
 /* A complete HTTP request. Strings are NUL-terminated and valid only during
@@ -90,9 +96,10 @@ typedef struct gw_stats {
 /* Creates the listening server; NULL on failure with a message in error. */
 gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, char *error, size_t error_size);
 
-/* Runs the service loop on the calling thread until gw_stop; then closes
- * every WebSocket with 1001, waits up to 2 s for the close frames to go out
- * and destroys the libwebsockets context. Returns 0. */
+/* Runs the service loops until gw_stop: the first on the calling thread, the
+ * others on threads of their own, and the accept thread. Then closes every
+ * WebSocket with 1001, waits up to 2 s for the close frames to go out and
+ * destroys the libwebsockets contexts. Returns 0. */
 int gw_run(gw_server *server);
 
 /* Asks gw_run to finish and waits (up to 5 s) until it has. Thread-safe, but

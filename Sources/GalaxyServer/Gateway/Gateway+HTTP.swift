@@ -1,7 +1,7 @@
 import Foundation
 
 extension GatewayServer {
-    /// Handles a request from the transport thread by routing it on the worker queue.
+    /// Handles a request from a transport thread by routing it on the worker queue.
     func handleHTTP(_ request: HTTPRequest) {
         requestQueue.async { [self] in
             let response: HTTPResponse

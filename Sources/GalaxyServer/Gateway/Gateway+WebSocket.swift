@@ -3,7 +3,7 @@ import Foundation
 extension GatewayServer {
     static let defaultViewRadiusMeters = 1_000_000.0
 
-    /// Upgrade filter on the transport thread: 0 accepts, an HTTP status refuses.
+    /// Upgrade filter on a transport thread: 0 accepts, an HTTP status refuses.
     func handleOpen(_ connection: UInt64, path: String, query: String, remote: String) -> Int32 {
         guard path == "/ws" else { return 404 }
         let token = query.split(separator: "&").compactMap { pair -> String? in
@@ -36,7 +36,7 @@ extension GatewayServer {
         if let session { logger.debug("client disconnected", [("connection", connection), ("player", session.player.id)]) }
     }
 
-    /// Takes a complete client message on the transport thread and hands it to the message queue, so
+    /// Takes a complete client message on a transport thread and hands it to the message queue, so
     /// that JSON parsing never holds up sending. Applies the per-client rate limit here, and a bound on
     /// the queue, so a flood cannot grow memory.
     func receiveMessage(_ connection: UInt64, _ bytes: UnsafeRawBufferPointer, binary: Bool) {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Network settings of the gateway.
 public struct GatewayConfiguration: Sendable {
     public var port = 8080
@@ -11,6 +13,10 @@ public struct GatewayConfiguration: Sendable {
     public var handshakeBurst = 500.0
     public var pingIntervalSeconds: UInt16 = 20
     public var hangupIntervalSeconds: UInt16 = 60
+    /// Transport service threads, each owning a share of the connections. Sending a frame to every
+    /// client is mostly socket writes, which one thread does one after another; more threads spread
+    /// them over the cores.
+    public var transportThreads = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
     /// Bearer token of the admin API under /api/v1/admin; nil disables that API.
     public var adminToken: String? = nil
     /// Directory of the static web client served at /.

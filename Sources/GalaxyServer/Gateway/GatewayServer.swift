@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// The HTTP and WebSocket front of the server. The transport (libwebsockets) runs on its own thread;
+/// The HTTP and WebSocket front of the server. The transport (libwebsockets) runs on threads of its own;
 /// HTTP requests are handled on a worker queue, so argon2id and store calls never block it; state
 /// frames are encoded for each client on a broadcast thread, so the tick never waits on a socket.
 public final class GatewayServer: @unchecked Sendable {
@@ -17,7 +17,7 @@ public final class GatewayServer: @unchecked Sendable {
     let sessions = Mutex<[UInt64: ClientSession]>([:])
     let latestFrame = Mutex<FrameIndex?>(nil)
     let requestQueue = DispatchQueue(label: "galaxy.http", attributes: .concurrent)
-    /// Client messages in arrival order, parsed and handled off the transport thread.
+    /// Client messages in arrival order, parsed and handled off the transport threads.
     let messageQueue = DispatchQueue(label: "galaxy.messages")
     let queuedMessages = Atomic<Int>(0)
     static let maxQueuedMessages = 10_000
@@ -49,7 +49,7 @@ public final class GatewayServer: @unchecked Sendable {
             max_body_bytes: configuration.maxBodyBytes, max_queue_bytes: configuration.maxQueueBytes,
             slow_timeout_s: configuration.slowClientTimeoutSeconds, handshakes_per_s: configuration.handshakesPerSecond,
             handshake_burst: configuration.handshakeBurst, ping_interval_s: configuration.pingIntervalSeconds,
-            hangup_interval_s: configuration.hangupIntervalSeconds)
+            hangup_interval_s: configuration.hangupIntervalSeconds, service_threads: Int32(configuration.transportThreads))
         var callbacks = gw_callbacks(
             context: Unmanaged.passUnretained(self).toOpaque(), on_http: gatewayOnHTTP, on_ws_open: gatewayOnOpen,
             on_ws_message: gatewayOnMessage, on_ws_closed: gatewayOnClosed)

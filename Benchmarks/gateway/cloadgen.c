@@ -6,10 +6,11 @@
  * "server_time_ms" stamp (same machine, same clock), and its size. Prints one JSON line with the
  * same keys as loadgen.py. Tokens come from the file that `loadgen.py --prepare` writes.
  *
- * CPU cost is kept low because the load generator shares the cores with the server under test:
- * each thread runs one epoll loop over its share of the clients, parses frame headers
- * incrementally, keeps only the first bytes of each message, and drops the rest of a large
- * payload inside the kernel with recv(MSG_TRUNC), which Linux TCP sockets serve without copying.
+ * The load generator shares the cores with the server under test, so it keeps its CPU cost low.
+ * Each thread runs one epoll loop over its share of the clients and parses frame headers
+ * incrementally. It keeps only the first bytes of each message and drops the rest of a large
+ * payload with recv(MSG_TRUNC), which on TCP sockets discards the bytes without copying them
+ * (tcp(7), since Linux 2.4).
  *
  * Build: cc -O2 -Wall -Wextra -o cloadgen cloadgen.c -lpthread
  */
@@ -52,7 +53,7 @@
 /* A server that stops reading gets at most this much queued client output before the client fails. */
 #define OUTBOX_MAX_BYTES (1024 * 1024)
 #define EPOLL_EVENTS_MAX 256
-/* Reads from one socket per readiness event, so one busy socket cannot stall the others. */
+/* Maximum reads from one socket per readiness event, so one busy socket cannot stall the others. */
 #define READS_PER_EVENT_MAX 64
 #define FAILURE_TEXT_BYTES 256
 #define THREADS_MAX 64
@@ -65,7 +66,7 @@ static const double HANDSHAKE_RETRY_S = 1.0;     /* the server rejects handshake
 static const double START_DELAY_S = 1.0;         /* loadgen.py's time for its worker processes to start */
 static const double WARMUP_AFTER_RAMP_S = 5.0;
 static const double LATE_FAILURE_S = 0.5; /* errors this close to the end are the clients' own closing */
-static const double CLOSE_GRACE_S = 1.0;  /* time for the server to answer our close frames */
+static const double CLOSE_GRACE_S = 1.0;  /* time for the server to reply to our close frames */
 
 enum { OP_CONTINUATION = 0x0, OP_TEXT = 0x1, OP_BINARY = 0x2, OP_CLOSE = 0x8, OP_PING = 0x9, OP_PONG = 0xA };
 enum { CLOSE_NORMAL = 1000, CLOSE_PROTOCOL_ERROR = 1002 };
@@ -364,7 +365,7 @@ static struct endpoint resolve_endpoint(const char *base_url)
     struct addrinfo *results = NULL;
     int status = getaddrinfo(host, port, &hints, &results);
     if (status != 0)
-        reject_option("cannot resolve --base host '%s' port '%s': %s", host, port, gai_strerror(status));
+        reject_option("failed to resolve --base host '%s' port '%s': %s", host, port, gai_strerror(status));
     memcpy(&endpoint.address, results->ai_addr, results->ai_addrlen);
     endpoint.address_bytes = results->ai_addrlen;
     freeaddrinfo(results);
@@ -411,7 +412,7 @@ static void expect_json_char(struct json_cursor *cursor, char expected)
         reject_tokens_file(cursor, description);
 }
 
-/* Parse a JSON string without \u escapes; tokens are hex digits, so none are expected. */
+/* Parse a JSON string without \u escapes, which hex tokens never need. */
 static char *parse_json_string(struct json_cursor *cursor)
 {
     expect_json_char(cursor, '"');
@@ -460,7 +461,7 @@ static char *read_whole_file(const char *path)
 {
     FILE *file = fopen(path, "rb");
     if (!file)
-        die("cannot open tokens file %s: %s (create it with loadgen.py --prepare)", path, strerror(errno));
+        die("failed to open tokens file %s: %s (create it with loadgen.py --prepare)", path, strerror(errno));
     size_t capacity = 1 << 16, length = 0;
     char *text = allocate(capacity);
     size_t got;
@@ -474,7 +475,7 @@ static char *read_whole_file(const char *path)
         }
     }
     if (ferror(file))
-        die("cannot read tokens file %s: %s", path, strerror(errno));
+        die("failed to read tokens file %s: %s", path, strerror(errno));
     fclose(file);
     text[length] = '\0';
     return text;
@@ -697,7 +698,7 @@ static void update_interest(struct worker *worker, struct client *client, uint32
     client->epoll_events = events;
 }
 
-/* Close the client's socket; it stays closed unless `state` is CLIENT_WAITING with a retry time. */
+/* Close the client's socket. A later connection follows only if `state` is CLIENT_WAITING. */
 static void close_client(struct worker *worker, struct client *client, enum client_state state)
 {
     if (client->fd >= 0) {
@@ -715,8 +716,8 @@ static void fail_client(struct worker *worker, struct client *client, double now
     close_client(worker, client, CLIENT_DONE);
 }
 
-/* Send as much of the outbox as the socket takes; ask for EPOLLOUT while some is left. Returns
- * false if the client failed. */
+/* Send as much of the outbox as the socket accepts, and watch for EPOLLOUT while some is left.
+ * Returns false if the client failed. */
 static bool flush_outbox(struct worker *worker, struct client *client)
 {
     size_t sent_bytes = 0;
@@ -764,7 +765,7 @@ static bool reserve_outbox(struct worker *worker, struct client *client, size_t 
     return true;
 }
 
-/* Queue one final frame and send it; clients must mask what they send (RFC 6455 section 5.3). */
+/* Queue one final frame and send it. Clients must mask what they send (RFC 6455 section 5.3). */
 static bool send_frame(struct worker *worker, struct client *client, int opcode, const void *payload,
                        size_t payload_bytes)
 {
@@ -869,7 +870,7 @@ static void handle_control_frame(struct worker *worker, struct client *client, d
     }
     if (client->frame_opcode != OP_CLOSE)
         return; /* an unsolicited pong */
-    if (client->state == CLIENT_CLOSING) { /* the server's answer to our close frame */
+    if (client->state == CLIENT_CLOSING) { /* the server's reply to our close frame */
         close_client(worker, client, CLIENT_DONE);
         return;
     }
@@ -877,7 +878,7 @@ static void handle_control_frame(struct worker *worker, struct client *client, d
     char reason[FAILURE_TEXT_BYTES] = "server closed the connection without a status code";
     if (code)
         snprintf(reason, sizeof reason, "server closed the connection with code %d", code);
-    /* Echo the close before closing, as RFC 6455 section 5.5.1 asks. */
+    /* RFC 6455 section 5.5.1 requires echoing a close frame that we did not start. */
     if (send_close(worker, client, code ? code : CLOSE_NORMAL))
         fail_client(worker, client, now, reason);
 }
@@ -889,8 +890,14 @@ static size_t frame_header_bytes(const unsigned char *header, size_t bytes_so_fa
     if (bytes_so_far < 2)
         return 2;
     size_t length_code = header[1] & 0x7F;
-    size_t bytes = length_code == 126 ? 4 : length_code == 127 ? 10 : 2;
-    return bytes + ((header[1] & 0x80) ? 4 : 0);
+    size_t bytes = 2;
+    if (length_code == 126)
+        bytes = 4;
+    else if (length_code == 127)
+        bytes = 10;
+    if (header[1] & 0x80)
+        bytes += 4; /* masking key, which a server must not send but the parser still has to skip */
+    return bytes;
 }
 
 static void protocol_error(struct worker *worker, struct client *client, double now, const char *reason)
@@ -980,7 +987,7 @@ static void start_frame(struct worker *worker, struct client *client, double arr
         finish_frame(worker, client, arrival_s);
 }
 
-/* Consume header bytes; returns how many of `bytes` it used. */
+/* Consume header bytes and return how many of `bytes` it used. */
 static size_t take_header(struct worker *worker, struct client *client, const unsigned char *data, size_t bytes,
                           double arrival_s)
 {
@@ -1133,8 +1140,8 @@ static void finish_connect(struct worker *worker, struct client *client, double 
     send_upgrade_request(worker, client);
 }
 
-/* Read the HTTP response to the upgrade request; return the bytes it used, the rest being frames.
- * NOTE: Sec-WebSocket-Accept is not checked, as in loadgen.py; the status line decides. */
+/* Read the HTTP response to the upgrade request and return the bytes it used. Any bytes after it
+ * are frames. NOTE: Sec-WebSocket-Accept is not checked (loadgen.py does not check it either). */
 static size_t take_handshake(struct worker *worker, struct client *client, const unsigned char *data, size_t bytes,
                              double now)
 {
@@ -1440,7 +1447,7 @@ static void raise_descriptor_limit(long clients)
             (unsigned long)needed, (unsigned long)limit.rlim_max);
     limit.rlim_cur = needed;
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
-        die("cannot raise the file descriptor limit to %lu: %s", (unsigned long)needed, strerror(errno));
+        die("failed to raise the file descriptor limit to %lu: %s", (unsigned long)needed, strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -1467,7 +1474,7 @@ int main(int argc, char **argv)
     for (int t = 0; t < options->threads; t++) {
         int status = pthread_create(&workers[t].thread, NULL, run_worker, &workers[t]);
         if (status != 0)
-            die("cannot start thread %d: %s", t, strerror(status));
+            die("failed to start thread %d: %s", t, strerror(status));
     }
     for (int t = 0; t < options->threads; t++)
         pthread_join(workers[t].thread, NULL);

@@ -798,8 +798,13 @@ static bool send_frame(struct worker *worker, struct client *client, int opcode,
 
 static bool send_text(struct worker *worker, struct client *client, const char *text)
 {
-    client->seq++;
     return send_frame(worker, client, OP_TEXT, text, strlen(text));
+}
+
+/* Number client messages 1, 2, 3, ... on each connection, as loadgen.py does. */
+static long long next_seq(struct client *client)
+{
+    return ++client->seq;
 }
 
 static bool send_close(struct worker *worker, struct client *client, int code)
@@ -821,7 +826,7 @@ static void handle_welcome(struct worker *worker, struct client *client)
         char message[256];
         snprintf(message, sizeof message,
                  "{\"type\": \"view\", \"seq\": %lld, \"focus\": {\"body\": \"Earth\"}, \"radius_m\": %s}",
-                 client->seq, config->view_message_radius);
+                 next_seq(client), config->view_message_radius);
         send_text(worker, client, message);
     }
 }
@@ -856,7 +861,7 @@ static void complete_message(struct worker *worker, struct client *client, doubl
     if (config->options.steer && client->ship_id && client->state == CLIENT_OPEN) {
         char message[160];
         snprintf(message, sizeof message, "{\"type\": \"steer\", \"seq\": %lld, \"ship_id\": %lld, \"throttle\": 0.0}",
-                 client->seq, client->ship_id);
+                 next_seq(client), client->ship_id);
         send_text(worker, client, message);
     }
 }
@@ -1064,7 +1069,7 @@ static void reset_client_protocol(struct client *client)
     client->head_bytes = 0;
     client->keep_left_bytes = 0;
     client->messages = 0;
-    client->seq = 0; /* loadgen.py numbers a connection's messages from 1 */
+    client->seq = 0;
     client->ship_id = client->player->ship_id;
 }
 

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -254,13 +255,18 @@ static long parse_long_option(const char *name, const char *text, long minimum, 
     return value;
 }
 
-static double parse_double_option(const char *name, const char *text, double minimum)
+/* Parse a finite number that is at least `minimum`, or above it if `minimum_allowed` is false. */
+static double parse_double_option(const char *name, const char *text, double minimum, bool minimum_allowed)
 {
     char *end = NULL;
     errno = 0;
     double value = strtod(text, &end);
-    if (errno || end == text || *end != '\0' || !isfinite(value) || value < minimum)
-        reject_option("invalid %s '%s': expected a finite number of at least %g", name, text, minimum);
+    bool in_range = minimum_allowed ? value >= minimum : value > minimum;
+    if (errno || end == text || *end != '\0' || !isfinite(value))
+        reject_option("invalid %s '%s': expected a finite number", name, text);
+    if (!in_range)
+        reject_option("invalid %s '%s': expected a number %s %g", name, text,
+                      minimum_allowed ? "of at least" : "above", minimum);
     return value;
 }
 
@@ -292,16 +298,17 @@ static struct options parse_options(int argc, char **argv)
     };
     int option;
     opterr = 0;
-    while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+    /* The leading ':' makes getopt_long return ':' for an option that lacks its value. */
+    while ((option = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
         switch (option) {
         case OPT_BASE: options.base_url = optarg; break;
         case OPT_CLIENTS: options.clients = parse_long_option("--clients", optarg, 1, 1000000); break;
-        case OPT_SECONDS: options.seconds = parse_double_option("--seconds", optarg, 0); break;
-        case OPT_WARMUP: options.warmup_s = parse_double_option("--warmup", optarg, 0); break;
+        case OPT_SECONDS: options.seconds = parse_double_option("--seconds", optarg, 0, false); break;
+        case OPT_WARMUP: options.warmup_s = parse_double_option("--warmup", optarg, 0, true); break;
         case OPT_TOKENS: options.tokens_path = optarg; break;
         case OPT_NO_AUTH: options.no_auth = true; break;
         case OPT_STEER: options.steer = true; break;
-        case OPT_VIEW_RADIUS: options.view_radius_m = parse_double_option("--view-radius-m", optarg, -INFINITY); break;
+        case OPT_VIEW_RADIUS: options.view_radius_m = parse_double_option("--view-radius-m", optarg, -DBL_MAX, true); break;
         case OPT_LABEL: options.label = optarg; break;
         case OPT_THREADS: options.threads = (int)parse_long_option("--threads", optarg, 1, THREADS_MAX); break;
         case OPT_HELP: print_usage(stdout); exit(0);
@@ -311,8 +318,6 @@ static struct options parse_options(int argc, char **argv)
     }
     if (optind < argc)
         reject_option("unexpected argument '%s'", argv[optind]);
-    if (options.seconds <= 0)
-        reject_option("--seconds must be more than 0");
     if (!options.no_auth && !options.tokens_path)
         reject_option("--tokens FILE is required unless --no-auth is given "
                       "(create the file with loadgen.py --prepare)");

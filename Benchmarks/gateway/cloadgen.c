@@ -1028,10 +1028,10 @@ static size_t take_payload(struct worker *worker, struct client *client, const u
         memcpy(client->control_payload + client->control_bytes, data, take);
         client->control_bytes += take;
     } else if (client->keep_left_bytes) {
-        size_t kept = take < client->keep_left_bytes ? take : client->keep_left_bytes;
-        memcpy(client->head + client->head_bytes, data, kept);
-        client->head_bytes += kept;
-        client->keep_left_bytes -= kept;
+        size_t copied_bytes = take < client->keep_left_bytes ? take : client->keep_left_bytes;
+        memcpy(client->head + client->head_bytes, data, copied_bytes);
+        client->head_bytes += copied_bytes;
+        client->keep_left_bytes -= copied_bytes;
     }
     client->payload_left_bytes -= take;
     if (client->payload_left_bytes == 0)
@@ -1115,8 +1115,8 @@ static void start_connect(struct worker *worker, struct client *client, double n
         return;
     }
     /* asyncio, which loadgen.py uses, sets TCP_NODELAY too, so steer messages leave at once. */
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int enabled = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &enabled, sizeof enabled);
     client->fd = fd;
     worker->open_fds++;
     client->state = CLIENT_CONNECTING;

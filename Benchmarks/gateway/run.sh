@@ -10,6 +10,9 @@
 #   SCRATCH_PATH (default .build) is the build directory passed to swift build.
 #   STATE_DIR (default $TMPDIR/galaxy-gateway-bench) keeps the two worlds and their players' tokens
 #   between runs, because registering 1,000 players (argon2id each) takes minutes.
+#   LOADGEN (default py) picks the client of the measured runs: py for loadgen.py, c for cloadgen.c,
+#   which is compiled into the state directory and takes less CPU from the server under test.
+#   Registering players (--prepare) always uses loadgen.py.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
@@ -18,11 +21,20 @@ view_clients="${VIEW_CLIENTS:-1000}"
 out="${OUT:-Benchmarks/results/gateway.jsonl}"
 scratch_path="${SCRATCH_PATH:-.build}"
 state="${STATE_DIR:-${TMPDIR:-/tmp}/galaxy-gateway-bench}"
+loadgen_kind="${LOADGEN:-py}"
 ulimit -n "$(ulimit -Hn)"  # 1,000 clients and the server need well over the default 1,024 descriptors
 python3 -m pip install -q -r Benchmarks/gateway/requirements.txt
 swift build -c release --product galaxy --scratch-path "$scratch_path" >/dev/null
 galaxy="$scratch_path/release/galaxy"
 mkdir -p "$(dirname "$out")" "$state/full" "$state/view"
+case "$loadgen_kind" in
+  py) loadgen=(python3 Benchmarks/gateway/loadgen.py) ;;
+  c)
+    cc -O2 -Wall -Wextra -o "$state/cloadgen" Benchmarks/gateway/cloadgen.c -lpthread
+    loadgen=("$state/cloadgen")
+    ;;
+  *) echo "LOADGEN must be py or c, got '$loadgen_kind'" >&2; exit 2 ;;
+esac
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 max_clients=$(printf '%s\n' $clients_list | sort -n | tail -1)
 warmup_s() { python3 -c "print($1 * 0.0025 + 5 + 1)"; }  # loadgen.py: 1 s start, ramp, 5 s
@@ -41,7 +53,7 @@ measure_galaxy() {  # measure_galaxy PORT CLIENTS SHIPS TOKENS LABEL [loadgen op
   python3 Benchmarks/gateway/sample_metrics.py --base "http://127.0.0.1:$port" --delay "$(warmup_s "$clients")" \
     --seconds "$seconds" --clients "$clients" --ships "$ships" >> "$out.metrics" &
   local sampler=$!
-  python3 Benchmarks/gateway/loadgen.py --base "http://127.0.0.1:$port" --clients "$clients" --seconds "$seconds" \
+  "${loadgen[@]}" --base "http://127.0.0.1:$port" --clients "$clients" --seconds "$seconds" \
     --tokens "$tokens" --label "$label" "$@" | tee -a "$out"
   wait "$sampler"
   tail -1 "$out.metrics" | tee -a "$out"
@@ -67,7 +79,7 @@ for clients in $clients_list; do
     --seconds "$(python3 -c "print(int($(warmup_s "$clients") + $seconds + 10))")" 2>>"$state/reference.log" | tee -a "$out" &
   reference=$!
   sleep 2
-  python3 Benchmarks/gateway/loadgen.py --base http://127.0.0.1:18482 --clients "$clients" --seconds "$seconds" \
+  "${loadgen[@]}" --base http://127.0.0.1:18482 --clients "$clients" --seconds "$seconds" \
     --no-auth --label "python_asyncio_full_state_1000_ships" | tee -a "$out"
   wait "$reference" 2>/dev/null || true
 done

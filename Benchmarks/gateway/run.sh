@@ -10,6 +10,7 @@
 #   SCRATCH_PATH (default .build) is the build directory passed to swift build.
 #   STATE_DIR (default $TMPDIR/galaxy-gateway-bench) keeps the two worlds and their players' tokens
 #   between runs, because registering 1,000 players (argon2id each) takes minutes.
+#   TRANSPORT_THREADS (default: the server's own default) is passed to galaxy serve --transport-threads.
 #   LOADGEN (default py) picks the client of the measured runs: py for loadgen.py, c for cloadgen.c,
 #   which is compiled into the state directory and takes less CPU from the server under test.
 #   Registering players (--prepare) always uses loadgen.py.
@@ -40,7 +41,8 @@ max_clients=$(printf '%s\n' $clients_list | sort -n | tail -1)
 warmup_s() { python3 -c "print($1 * 0.0025 + 5 + 1)"; }  # loadgen.py: 1 s start, ramp, 5 s
 
 serve() {  # serve DATA_DIR SHIPS PORT
-  "$galaxy" serve --port "$3" --bind 127.0.0.1 --data-dir "$1" --ships "$2" --snapshot-interval 600 --log-level warning &
+  "$galaxy" serve --port "$3" --bind 127.0.0.1 --data-dir "$1" --ships "$2" --snapshot-interval 600 --log-level warning \
+    ${TRANSPORT_THREADS:+--transport-threads "$TRANSPORT_THREADS"} &
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$3/readyz" >/dev/null && return 0; sleep 0.2; done
   echo "server did not become ready" >&2; return 1
 }

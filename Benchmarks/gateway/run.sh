@@ -30,7 +30,7 @@ mkdir -p "$(dirname "$out")" "$state/full" "$state/view"
 case "$loadgen_kind" in
   py) loadgen=(python3 Benchmarks/gateway/loadgen.py) ;;
   c)
-    cc -O2 -Wall -Wextra -o "$state/cloadgen" Benchmarks/gateway/cloadgen/*.c -lpthread
+    cc -O2 -Wall -Wextra -o "$state/cloadgen" Benchmarks/gateway/cloadgen/*.c -lpthread -lm
     loadgen=("$state/cloadgen")
     ;;
   *) echo "LOADGEN must be py or c, got '$loadgen_kind'" >&2; exit 2 ;;

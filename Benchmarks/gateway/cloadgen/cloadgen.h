@@ -24,7 +24,7 @@
  *   summary.c     the output JSON line
  *   main.c        main()
  *
- * Build, in this folder: cc -O2 -Wall -Wextra -o cloadgen *.c -lpthread
+ * Build, in this folder: cc -O2 -Wall -Wextra -o cloadgen *.c -lpthread -lm
  */
 #ifndef CLOADGEN_H
 #define CLOADGEN_H

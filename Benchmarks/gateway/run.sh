@@ -11,7 +11,7 @@
 #   STATE_DIR (default $TMPDIR/galaxy-gateway-bench) keeps the two worlds and their players' tokens
 #   between runs, because registering 1,000 players (argon2id each) takes minutes.
 #   TRANSPORT_THREADS (default: the server's own default) is passed to galaxy serve --transport-threads.
-#   LOADGEN (default py) picks the client of the measured runs: py for loadgen.py, c for cloadgen.c,
+#   LOADGEN (default py) picks the client of the measured runs: py for loadgen.py, c for the C client in cloadgen/,
 #   which is compiled into the state directory and takes less CPU from the server under test.
 #   Registering players (--prepare) always uses loadgen.py.
 set -euo pipefail
@@ -31,7 +31,7 @@ mkdir -p "$(dirname "$out")" "$state/full" "$state/view"
 case "$loadgen_kind" in
   py) loadgen=(python3 Benchmarks/gateway/loadgen.py) ;;
   c)
-    cc -O2 -Wall -Wextra -o "$state/cloadgen" Benchmarks/gateway/cloadgen.c -lpthread
+    cc -O2 -Wall -Wextra -o "$state/cloadgen" Benchmarks/gateway/cloadgen/*.c -lpthread -lm
     loadgen=("$state/cloadgen")
     ;;
   *) echo "LOADGEN must be py or c, got '$loadgen_kind'" >&2; exit 2 ;;

@@ -1,0 +1,74 @@
+/* The output JSON line, merged over all threads' samples. */
+#include "cloadgen.h"
+
+static int compare_doubles(const void *left, const void *right)
+{
+    double a = *(const double *)left, b = *(const double *)right;
+    return (a > b) - (a < b);
+}
+
+static void print_summary_start(const struct options *options)
+{
+    printf("{\"bench\": \"gateway_latency\", \"label\": ");
+    print_json_string(stdout, options->label);
+    printf(", \"clients\": %ld, \"workers\": %d, \"client\": \"c\"", options->clients, options->threads);
+}
+
+static void print_failures(long failed_clients, const char *first_failure)
+{
+    printf(", \"failed_clients\": %ld, \"first_failure\": ", failed_clients);
+    if (first_failure)
+        print_json_string(stdout, first_failure);
+    else
+        printf("null");
+}
+
+/* Print the JSON line over all threads' samples; returns the process exit status. */
+int summarize(const struct options *options, struct worker *workers)
+{
+    size_t frames = 0;
+    long frames_before_warmup = 0, failed_clients = 0;
+    const struct worker *first_failed = NULL;
+    for (int t = 0; t < options->threads; t++) {
+        frames += workers[t].sample_count;
+        frames_before_warmup += workers[t].frames_before_warmup;
+        failed_clients += workers[t].failed_clients;
+        if (workers[t].failed_clients && (!first_failed || workers[t].first_failure_at_s < first_failed->first_failure_at_s))
+            first_failed = &workers[t];
+    }
+    const char *first_failure = first_failed ? first_failed->first_failure : NULL;
+    print_summary_start(options);
+    if (frames == 0) {
+        printf(", \"error\": \"no state frames measured after the warm-up\", \"frames_before_warmup\": %ld",
+               frames_before_warmup);
+        print_failures(failed_clients, first_failure);
+        printf("}\n");
+        fflush(stdout);
+        fprintf(stderr, "cloadgen: no state messages arrived in the measured window (%ld before the warm-up, "
+                        "%ld failed clients%s%s)\n",
+                frames_before_warmup, failed_clients, first_failure ? ", first failure: " : "",
+                first_failure ? first_failure : "");
+        return 1;
+    }
+    double *latencies_ms = allocate(sizeof *latencies_ms * frames);
+    uint64_t total_bytes = 0;
+    size_t count = 0;
+    for (int t = 0; t < options->threads; t++) {
+        for (size_t k = 0; k < workers[t].sample_count; k++) {
+            latencies_ms[count++] = workers[t].samples[k].latency_ms;
+            total_bytes += workers[t].samples[k].message_bytes;
+        }
+    }
+    qsort(latencies_ms, frames, sizeof *latencies_ms, compare_doubles);
+    /* loadgen.py's percentile: the sample at index floor(p * n), at most the last one. */
+    size_t p50_index = (size_t)(0.50 * (double)frames), p99_index = (size_t)(0.99 * (double)frames);
+    printf(", \"frames\": %zu, \"latency_p50_ms\": %.3f, \"latency_p99_ms\": %.3f, \"latency_max_ms\": %.3f, "
+           "\"mean_frame_bytes\": %.2f",
+           frames, latencies_ms[p50_index < frames ? p50_index : frames - 1],
+           latencies_ms[p99_index < frames ? p99_index : frames - 1], latencies_ms[frames - 1],
+           (double)total_bytes / (double)frames);
+    print_failures(failed_clients, first_failure);
+    printf("}\n");
+    free(latencies_ms);
+    return 0;
+}

@@ -71,17 +71,27 @@ struct FrameFragments: Sendable {
             self.ranks = ranks
             starts = [[Int]](repeating: [Int](repeating: -1, count: ranks.count), count: 2)
             ends = starts
-            var writers = [JSONWriter(capacity: ranks.count * 200), JSONWriter(capacity: ranks.count * 160)]
+            var withStatic = JSONWriter(capacity: ranks.count * 200)
+            var dynamic = JSONWriter(capacity: ranks.count * 160)
+            let (staticKind, dynamicKind) = (Kind.withStatic.rawValue, Kind.dynamic.rawValue)
             for (k, rank) in ranks.enumerated() where needed[rank] {
                 let ship = index.ship(atRank: rank)
-                for kind in 0..<2 {
-                    starts[kind][k] = writers[kind].bytes.count
-                    writers[kind].raw(",")
-                    StateEncoder.writePublicShip(ship, &writers[kind], includeStatic: kind == Kind.withStatic.rawValue)
-                    ends[kind][k] = writers[kind].bytes.count
-                }
+                // Both kinds end with the same position, velocity and attitude, which take most of the
+                // encoding time: write them once and copy them into the other buffer.
+                starts[dynamicKind][k] = dynamic.bytes.count
+                dynamic.bytes.append(UInt8(ascii: ","))
+                StateEncoder.writeIdentity(ship, &dynamic, includeStatic: false)
+                let motion = dynamic.bytes.count
+                StateEncoder.writeMotion(ship, &dynamic)
+                dynamic.bytes.append(UInt8(ascii: "}"))
+                ends[dynamicKind][k] = dynamic.bytes.count
+                starts[staticKind][k] = withStatic.bytes.count
+                withStatic.bytes.append(UInt8(ascii: ","))
+                StateEncoder.writeIdentity(ship, &withStatic, includeStatic: true)
+                withStatic.bytes.append(contentsOf: dynamic.bytes[motion...])
+                ends[staticKind][k] = withStatic.bytes.count
             }
-            buffers = writers.map(\.bytes)
+            buffers = [withStatic.bytes, dynamic.bytes]
         }
     }
 }

@@ -98,6 +98,12 @@ enum StateEncoder {
     }
 
     private static func common(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
+        writeIdentity(ship, &w, includeStatic: includeStatic)
+        writeMotion(ship, &w)
+    }
+
+    /// Writes the opening of a ship's object: its id, then name, kind and owner when `includeStatic`.
+    static func writeIdentity(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
         w.raw("{\"id\":")
         w.number(ship.id)
         if includeStatic {
@@ -106,6 +112,10 @@ enum StateEncoder {
             w.raw(",\"owner\":")
             if let owner = ship.owner { w.number(owner) } else { w.raw("null") }
         }
+    }
+
+    /// Writes the members that change every tick: position, velocity and attitude.
+    static func writeMotion(_ ship: ShipSnapshot, _ w: inout JSONWriter) {
         w.member("p", ship.position)
         w.member("v", ship.velocity)
         w.raw(",\"q\":")

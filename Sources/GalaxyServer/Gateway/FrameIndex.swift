@@ -24,6 +24,9 @@ struct FrameIndex: Sendable {
     /// Ranks of each player's ships, ascending.
     let ranksByOwner: [PlayerID: [Int]]
     let grid: FrameGrid
+    /// The start of every client's state message, for full and for delta frames.
+    private var fullHead: [UInt8] = []
+    private var deltaHead: [UInt8] = []
 
     init(frame: WorldFrame) {
         self.frame = frame
@@ -50,7 +53,15 @@ struct FrameIndex: Sendable {
         }
         ranksByOwner = rankOwners
         grid = FrameGrid(positions: order.map { ships[$0].position })
+        var full = JSONWriter(capacity: encodedBodies.count + 256)
+        StateEncoder.writeHeader(self, full: true, &full)
+        var delta = JSONWriter(capacity: encodedBodies.count + 256)
+        StateEncoder.writeHeader(self, full: false, &delta)
+        (fullHead, deltaHead) = (full.bytes, delta.bytes)
     }
+
+    /// Returns the start of a state message up to and including `"ships":[`.
+    func stateHead(full: Bool) -> [UInt8] { full ? fullHead : deltaHead }
 
     func ship(_ id: ShipID) -> ShipSnapshot? { shipIndex[id].map { frame.ships[$0] } }
 

@@ -11,7 +11,7 @@ enum StateEncoder {
     }
 
     /// True when the ascending list `sorted` contains `value` (binary search).
-    static func containsSorted(_ sorted: [Int], _ value: Int) -> Bool {
+    static func containsSorted<T: Comparable>(_ sorted: [T], _ value: T) -> Bool {
         var (low, high) = (0, sorted.count)
         while low < high {
             let middle = (low + high) / 2
@@ -42,16 +42,44 @@ enum StateEncoder {
     ) -> FrameMessage {
         let frame = index.frame
         let full = forceFull || session.framesSinceFull >= ClientSession.fullFrameInterval
-        var builder = FrameMessageBuilder(fragments: fragments, capacity: 512 + index.encodedBodies.count)
-        writeHeader(index, full: full, &builder.head)
-        // Merge walk over two id-sorted lists: the visible ships and the ships the client was sent before.
+        let head = index.stateHead(full: full)
+        var builder = FrameMessageBuilder(fragments: fragments, head: head, capacity: head.count + 2048)
         let known = session.knownShips
-        var nowKnown: [ShipID] = []
-        nowKnown.reserveCapacity(visible.count)
+        // Own ships lead the array, so they are written before the walk over the other ships.
+        let own = index.ranksByOwner[session.player.id] ?? []
+        var ownVisible: [Int] = []
+        for rank in own where containsSorted(visible, rank) {
+            ownVisible.append(rank)
+            let id = index.idAtRank[rank]
+            let isNew = full || !containsSorted(known, id)
+            let ship = index.ship(atRank: rank)
+            builder.appendOwn { ownShip(ship, &$0, includeStatic: isNew, maneuver: frame.maneuvers[id]) }
+        }
+        let (nowKnown, removed) = index.idAtRank.withUnsafeBufferPointer { ids in
+            visible.withUnsafeBufferPointer { visible in
+                known.withUnsafeBufferPointer { known in
+                    walk(visible: visible, ids: ids, known: known, own: ownVisible, full: full, &builder)
+                }
+            }
+        }
+        if let nowKnown { session.knownShips = nowKnown }
+        session.framesSinceFull = full ? 1 : session.framesSinceFull + 1
+        return builder.finish(tail: removedTail(removed))
+    }
+
+    /// Merge walk over two id-sorted lists, the visible ships and the ships the client was sent before.
+    /// Appends every visible ship that is not in `own` to `builder`. Returns the ids now known (nil when
+    /// they equal `known`) and the ids that left the view.
+    private static func walk(
+        visible: UnsafeBufferPointer<Int>, ids: UnsafeBufferPointer<ShipID>, known: UnsafeBufferPointer<ShipID>, own: [Int],
+        full: Bool, _ builder: inout FrameMessageBuilder
+    ) -> (nowKnown: [ShipID]?, removed: [ShipID]) {
         var removed: [ShipID] = []
+        // Most frames send the ships the client already knows, so `nowKnown` is built only once the lists differ.
+        var nowKnown: [ShipID]?
         var k = 0
-        let (ids, owners, player) = (index.idAtRank, index.ownerAtRank, session.player.id)
-        for rank in visible {
+        var nextOwn = 0
+        for (position, rank) in visible.enumerated() {
             let id = ids[rank]
             while k < known.count && known[k] < id {
                 removed.append(known[k])
@@ -59,22 +87,28 @@ enum StateEncoder {
             }
             let wasKnown = k < known.count && known[k] == id
             if wasKnown { k += 1 }
-            let isNew = full || !wasKnown
-            nowKnown.append(id)
-            if owners[rank] == player {
-                let ship = index.ship(atRank: rank)
-                builder.appendOwn { ownShip(ship, &$0, includeStatic: isNew, maneuver: frame.maneuvers[id]) }
-            } else {
-                builder.appendShared(rank: rank, kind: isNew ? .withStatic : .dynamic)
+            if nowKnown == nil && (!wasKnown || !removed.isEmpty) {
+                var copy = [ShipID]()
+                copy.reserveCapacity(visible.count)
+                copy.append(contentsOf: known[0..<position])
+                nowKnown = copy
             }
+            nowKnown?.append(id)
+            if nextOwn < own.count && own[nextOwn] == rank {
+                nextOwn += 1
+                continue
+            }
+            builder.appendShared(rank: rank, kind: full || !wasKnown ? FrameFragments.Kind.withStatic : .dynamic)
         }
-        removed.append(contentsOf: known[k...])
-        session.knownShips = nowKnown
-        session.framesSinceFull = full ? 1 : session.framesSinceFull + 1
-        return builder.finish(tail: removedTail(removed))
+        if k < known.count {
+            removed.append(contentsOf: known[k...])
+            if nowKnown == nil { nowKnown = Array(known[0..<visible.count]) }
+        }
+        return (nowKnown, removed)
     }
 
-    private static func writeHeader(_ index: FrameIndex, full: Bool, _ writer: inout JSONWriter) {
+    /// Writes the start of a state message up to and including `"ships":[`.
+    static func writeHeader(_ index: FrameIndex, full: Bool, _ writer: inout JSONWriter) {
         let frame = index.frame
         writer.raw("{\"type\":\"state\",\"tick\":")
         writer.number(frame.tick)

@@ -76,6 +76,17 @@ struct FrameMessageBuilder {
         openLast = rank
     }
 
+    /// Extends the open run, which ends with the fragment of `rank - 1`, to the fragment of `rank` of the
+    /// same kind. Needed consecutive ranks have adjacent fragments, so no check is required.
+    @inline(__always)
+    mutating func extendOpenRun(to rank: Int) {
+        assert(hasOpenRun && openLast < rank && fragments.isAdjacent(rank, after: openLast))
+        openLast = rank
+    }
+
+    /// The kind of the run being extended, or nil when none is open.
+    var openRunKind: FrameFragments.Kind? { hasOpenRun ? openKind : nil }
+
     /// Returns the message, with `tail` after the last ship.
     mutating func finish(tail: [UInt8]) -> FrameMessage {
         closeRun()

@@ -79,7 +79,10 @@ enum StateEncoder {
         var nowKnown: [ShipID]?
         var k = 0
         var nextOwn = 0
-        for (position, rank) in visible.enumerated() {
+        let knownKind = full ? FrameFragments.Kind.withStatic : .dynamic
+        var position = 0
+        while position < visible.count {
+            let rank = visible[position]
             let id = ids[rank]
             while k < known.count && known[k] < id {
                 removed.append(known[k])
@@ -94,11 +97,28 @@ enum StateEncoder {
                 nowKnown = copy
             }
             nowKnown?.append(id)
+            position += 1
             if nextOwn < own.count && own[nextOwn] == rank {
                 nextOwn += 1
                 continue
             }
             builder.appendShared(rank: rank, kind: full || !wasKnown ? FrameFragments.Kind.withStatic : .dynamic)
+            // Large views are mostly stretches of consecutive ranks that the client already knows, in the
+            // same order as `known`: they extend the open run without the general steps above.
+            guard builder.openRunKind == knownKind else { continue }
+            let ownLimit = nextOwn < own.count ? own[nextOwn] : Int.max
+            var last = rank
+            while position < visible.count && visible[position] == last + 1 && last + 1 < ownLimit && k < known.count
+                && known[k] == ids[last + 1]
+            {
+                last += 1
+                position += 1
+                k += 1
+            }
+            if last > rank {
+                builder.extendOpenRun(to: last)
+                nowKnown?.append(contentsOf: ids[(rank + 1)...last])
+            }
         }
         if k < known.count {
             removed.append(contentsOf: known[k...])

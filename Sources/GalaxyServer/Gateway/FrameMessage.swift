@@ -76,11 +76,12 @@ struct FrameMessageBuilder {
         openLast = rank
     }
 
-    /// Extends the open run, which ends with the fragment of `rank - 1`, to the fragment of `rank` of the
-    /// same kind. Needed consecutive ranks have adjacent fragments, so no check is required.
+    /// Extends the open run through the fragment of `rank`, all ranks from the run's end up to `rank`
+    /// being needed. Needed consecutive ranks have adjacent fragments, so this skips the checks of
+    /// `appendShared`.
     @inline(__always)
     mutating func extendOpenRun(to rank: Int) {
-        assert(hasOpenRun && openLast < rank && fragments.isAdjacent(rank, after: openLast))
+        assert(hasOpenRun && openLast < rank && (openLast + 1...rank).allSatisfy { fragments.isAdjacent($0, after: $0 - 1) })
         openLast = rank
     }
 

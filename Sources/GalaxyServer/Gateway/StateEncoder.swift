@@ -2,12 +2,12 @@
 enum StateEncoder {
     /// Returns the ranks of the ships visible to a client, ascending: its own, and the others inside its view.
     static func visibleShips(_ index: FrameIndex, for session: ClientSession) -> [Int] {
-        let own = index.ranksByOwner[session.player.id] ?? []
-        guard let view = session.view, let center = index.position(of: view.focus) else { return own }
+        let own = index.ranksByOwner.values(of: session.player.id)
+        guard let view = session.view, let center = index.position(of: view.focus) else { return Array(own) }
         let inView = index.grid.ranks(within: view.radiusMeters, of: center)
         // Own ships are usually inside the view already, which saves building a merged copy per client.
         let ownInView = own.allSatisfy { containsSorted(inView, $0) }
-        return ownInView ? inView : mergeUnique(own, inView)
+        return ownInView ? inView : mergeUnique(Array(own), inView)
     }
 
     /// True when the ascending list `sorted` contains `value` (binary search).
@@ -46,7 +46,7 @@ enum StateEncoder {
         var builder = FrameMessageBuilder(fragments: fragments, head: head, capacity: head.count + 2048)
         let known = session.knownShips
         // Own ships lead the array, so they are written before the walk over the other ships.
-        let own = index.ranksByOwner[session.player.id] ?? []
+        let own = index.ranksByOwner.values(of: session.player.id)
         var ownVisible: [Int] = []
         for rank in own where containsSorted(visible, rank) {
             ownVisible.append(rank)

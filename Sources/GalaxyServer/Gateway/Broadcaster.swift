@@ -108,8 +108,7 @@ final class Broadcaster: @unchecked Sendable {
         let chunks = max(1, min(clients.count / 64, workers))
         // Views first, so that only ships some client sees get encoded.
         let visible = Broadcaster.views(index, clients: clients, chunks: chunks)
-        var needed = [Bool](repeating: false, count: index.frame.ships.count)
-        for view in visible { for rank in view { needed[rank] = true } }
+        let needed = Broadcaster.neededRanks(visible, count: index.frame.ships.count)
         phases.views = lap()
         let fragments = FrameFragments(index: index, needed: needed, workers: workers)
         let shared = BroadcastBuffers(fragments)
@@ -147,6 +146,22 @@ final class Broadcaster: @unchecked Sendable {
             }
         }
         return views
+    }
+
+    /// Marks the ranks that at least one view contains. Views of clients that see the same whole grid
+    /// share one array (see `FrameGrid.ranks`), which is marked once.
+    static func neededRanks(_ views: [[Int]], count: Int) -> [Bool] {
+        var needed = [Bool](repeating: false, count: count)
+        var marked: UnsafeRawPointer?
+        for view in views {
+            view.withUnsafeBufferPointer { ranks in
+                let storage = ranks.baseAddress.map(UnsafeRawPointer.init)
+                guard storage == nil || storage != marked else { return }
+                marked = storage
+                for rank in ranks { needed[rank] = true }
+            }
+        }
+        return needed
     }
 
     /// Sends each ship and maneuver event to every connection of the ship's owner.

@@ -30,6 +30,10 @@ struct FrameFragments: Sendable {
             }
         }
         var buffers: [[UInt8]] = [[], []]
+        for kind in 0..<2 {
+            // One allocation of the final size, instead of growing and copying the first slices again.
+            buffers[kind].reserveCapacity(outputs.reduce(0) { $0 + ($1?.buffers[kind].count ?? 0) })
+        }
         var starts = [Int](repeating: -1, count: 2 * count)
         var ends = starts
         for slice in outputs.compactMap({ $0 }) {
@@ -52,6 +56,13 @@ struct FrameFragments: Sendable {
     /// The ranks between them must all be needed, or the range would take other ships with it.
     func range(_ kind: Kind, from first: Int, through last: Int) -> Range<Int> {
         starts[kind.rawValue * ranks + first]..<ends[kind.rawValue * ranks + last]
+    }
+
+    /// Byte range of the fragment of `rank` in the buffer of `kind`, leading comma included; nil when the
+    /// rank was not needed.
+    func range(_ kind: Kind, of rank: Int) -> Range<Int>? {
+        let start = starts[kind.rawValue * ranks + rank]
+        return start < 0 ? nil : start..<ends[kind.rawValue * ranks + rank]
     }
 
     /// True when the fragment of `rank` directly follows that of `previous` in the buffers (both

@@ -53,7 +53,17 @@ enum StateEncoder {
             let id = index.idAtRank[rank]
             let isNew = full || !containsSorted(known, id)
             let ship = index.ship(atRank: rank)
-            builder.appendOwn { ownShip(ship, &$0, includeStatic: isNew, maneuver: frame.maneuvers[id]) }
+            // The public part of an own ship is its shared fragment without the leading comma and closing brace.
+            let kind = isNew ? FrameFragments.Kind.withStatic : .dynamic
+            let shared = fragments.range(kind, of: rank).map { $0.dropFirst().dropLast() }
+            builder.appendOwn { w in
+                if let shared {
+                    w.bytes.append(contentsOf: fragments.buffers[kind.rawValue][shared])
+                } else {
+                    common(ship, &w, includeStatic: isNew)
+                }
+                writePrivateMembers(ship, &w, maneuver: frame.maneuvers[id])
+            }
         }
         let (nowKnown, removed) = index.idAtRank.withUnsafeBufferPointer { ids in
             visible.withUnsafeBufferPointer { visible in
@@ -182,8 +192,8 @@ enum StateEncoder {
         w.raw("}")
     }
 
-    private static func ownShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool, maneuver: ManeuverProgress?) {
-        common(ship, &w, includeStatic: includeStatic)
+    /// Writes the members only the owner sees, and the ship's closing brace.
+    private static func writePrivateMembers(_ ship: ShipSnapshot, _ w: inout JSONWriter, maneuver: ManeuverProgress?) {
         w.member("w", ship.angularRate)
         w.member("mode", ship.mode.rawValue)
         w.member("throttle", ship.throttle)

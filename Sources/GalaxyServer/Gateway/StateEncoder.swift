@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes the server-to-client messages of docs/protocol.md.
 enum StateEncoder {
     /// Returns the ranks of the ships visible to a client, ascending: its own, and the others inside its view.
@@ -117,13 +119,25 @@ enum StateEncoder {
             // same order as `known`: they extend the open run without the general steps above.
             guard builder.openRunKind == knownKind else { continue }
             let ownLimit = nextOwn < own.count ? own[nextOwn] : Int.max
+            // The stretch is the longest run of consecutive ranks after `rank` in `visible`, found by binary
+            // search because `visible[i] - i` never decreases. It stays below the next own ship.
+            var (low, high) = (0, min(visible.count - position, ownLimit - rank - 1, known.count - k))
+            while low < high {
+                let middle = (low + high + 1) / 2
+                if visible[position + middle - 1] == rank + middle { low = middle } else { high = middle - 1 }
+            }
+            let length = low
             var last = rank
-            while position < visible.count && visible[position] == last + 1 && last + 1 < ownLimit && k < known.count
-                && known[k] == ids[last + 1]
-            {
-                last += 1
-                position += 1
-                k += 1
+            if length > 0 && memcmp(known.baseAddress! + k, ids.baseAddress! + rank + 1, length * MemoryLayout<ShipID>.stride) == 0 {
+                last = rank + length
+                position += length
+                k += length
+            } else {
+                while last < rank + length && known[k] == ids[last + 1] {
+                    last += 1
+                    position += 1
+                    k += 1
+                }
             }
             if last > rank {
                 builder.extendOpenRun(to: last)

@@ -22,7 +22,9 @@ enum BroadcastBench {
     ]
 
     static func run(catalog: SolarSystemCatalog, digestOnly: Bool = false) throws {
-        for workload in workloads {
+        // GALAXY_BROADCAST_WORKLOAD=name runs one workload, for profiling.
+        let only = ProcessInfo.processInfo.environment["GALAXY_BROADCAST_WORKLOAD"]
+        for workload in workloads where only == nil || only == workload.name {
             try measure(workload, catalog: catalog, digestOnly: digestOnly)
         }
     }

@@ -124,35 +124,43 @@ struct JSONWriter {
         raw(":")
     }
 
+    /// Appends `,"key":` for an object member after the first. Keys are literals, so they are copied
+    /// without the escaping loop of `string`.
+    private mutating func memberKey(_ key: StaticString) {
+        key.withUTF8Buffer { utf8 in
+            assert(!utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }, "key needs escaping")
+            bytes.append(UInt8(ascii: ","))
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: utf8)
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(UInt8(ascii: ":"))
+        }
+    }
+
     /// Appends `,"key":value` for an object member after the first.
-    mutating func member(_ key: String, _ value: Double) {
-        raw(",")
-        self.key(key)
+    mutating func member(_ key: StaticString, _ value: Double) {
+        memberKey(key)
         number(value)
     }
 
-    mutating func member<T: BinaryInteger>(_ key: String, _ value: T) {
-        raw(",")
-        self.key(key)
+    mutating func member<T: BinaryInteger>(_ key: StaticString, _ value: T) {
+        memberKey(key)
         number(value)
     }
 
-    mutating func member(_ key: String, _ value: String) {
-        raw(",")
-        self.key(key)
+    mutating func member(_ key: StaticString, _ value: String) {
+        memberKey(key)
         string(value)
     }
 
-    mutating func member(_ key: String, _ value: SIMD3<Double>) {
-        raw(",")
-        self.key(key)
+    mutating func member(_ key: StaticString, _ value: SIMD3<Double>) {
+        memberKey(key)
         vector(value)
     }
 
     /// Appends `,"key":value`, or `,"key":null` for nil.
-    mutating func member(_ key: String, _ value: Double?) {
-        raw(",")
-        self.key(key)
+    mutating func member(_ key: StaticString, _ value: Double?) {
+        memberKey(key)
         if let value { number(value) } else { raw("null") }
     }
 

@@ -80,14 +80,24 @@ struct FrameGrid: Sendable {
             return scanAll(within: radius, of: center)
         }
         var found: [Int] = []
-        for x in low.x...high.x {
-            for y in low.y...high.y {
-                let first = lowerBound(Cell(x: x, y: y, z: low.z))
-                var end = first
-                while end < cells.count && cells[end].x == x && cells[end].y == y && cells[end].z <= high.z { end += 1 }
-                guard end > first else { continue }
-                for rank in rankByCell[cellStarts[first]..<cellStarts[end]] where FrameGrid.isWithin(positions[rank], center, r2) {
-                    found.append(rank)
+        found.reserveCapacity(64)
+        positions.withUnsafeBufferPointer { positions in
+            cells.withUnsafeBufferPointer { cells in
+                rankByCell.withUnsafeBufferPointer { rankByCell in
+                    // Columns come in ascending (x, y) order, so each search starts where the last one ended.
+                    var first = 0
+                    for x in low.x...high.x {
+                        for y in low.y...high.y {
+                            first = FrameGrid.lowerBound(Cell(x: x, y: y, z: low.z), in: cells, from: first)
+                            var end = first
+                            while end < cells.count && cells[end].x == x && cells[end].y == y && cells[end].z <= high.z { end += 1 }
+                            guard end > first else { continue }
+                            for k in cellStarts[first]..<cellStarts[end] where FrameGrid.isWithin(positions[rankByCell[k]], center, r2) {
+                                found.append(rankByCell[k])
+                            }
+                            first = end
+                        }
+                    }
                 }
             }
         }
@@ -103,9 +113,9 @@ struct FrameGrid: Sendable {
         return (farthest * farthest).sum() <= r2
     }
 
-    /// Index of the first occupied cell not below `cell`.
-    private func lowerBound(_ cell: Cell) -> Int {
-        var (low, high) = (0, cells.count)
+    /// Index of the first cell in `cells` (ascending) not below `cell`, searching from index `start`.
+    private static func lowerBound(_ cell: Cell, in cells: UnsafeBufferPointer<Cell>, from start: Int) -> Int {
+        var (low, high) = (start, cells.count)
         while low < high {
             let middle = (low + high) / 2
             if cells[middle] < cell { low = middle + 1 } else { high = middle }

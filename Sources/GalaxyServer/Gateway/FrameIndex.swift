@@ -84,7 +84,7 @@ struct FrameIndex: Sendable {
     /// order already, which is checked before sorting.
     private static func idOrder(_ ships: [ShipSnapshot]) -> [Int] {
         let identity = Array(ships.indices)
-        let sorted = zip(ships, ships.dropFirst()).allSatisfy { $0.id < $1.id }
+        let sorted = ships.indices.dropFirst().allSatisfy { ships[$0 - 1].id < ships[$0].id }
         return sorted ? identity : identity.sorted { ships[$0].id < ships[$1].id }
     }
 

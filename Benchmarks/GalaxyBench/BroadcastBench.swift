@@ -2,10 +2,10 @@ import Foundation
 import GalaxyServer
 
 /// The gateway's per-frame broadcast work (frame index, client views, shared fragments, per-client
-/// encoding) without a transport, for two workloads: 10,000 ships with 1,000 clients that each look at
-/// the default 1,000 km about their own ship, and 1,000 ships with 1,000 clients that each see every
-/// ship. Frames come from a running engine, one 1 s tick apart, so ships move in and out of views and
-/// clients get delta frames with a full one every 30th (staggered across clients).
+/// encoding) without a transport. One workload has 10,000 ships and 1,000 clients that each look at the
+/// default 1,000 km about their own ship; the other has 1,000 ships and 1,000 clients that each see
+/// every ship. Frames come from a running engine, one 1 s tick apart, so ships move in and out of views
+/// and clients get delta frames with a full one every 30th (staggered across clients).
 enum BroadcastBench {
     static let warmupFrames = 3
     static let timedFrames = 45
@@ -29,8 +29,8 @@ enum BroadcastBench {
         }
     }
 
-    /// Ship `k` of the first 1,000 (spread over the generated fleet's host bodies) belongs to connected
-    /// player `k + 1`; every other ship belongs to an offline player.
+    /// Returns the frame index of the ship of connected player `player + 1`. These ships are spread over
+    /// the generated fleet's host bodies, and every other ship belongs to an offline player.
     static func clientShipIndex(_ player: Int, ships: Int) -> Int {
         ships <= 1_000 ? player : player * 10 + player % 10
     }

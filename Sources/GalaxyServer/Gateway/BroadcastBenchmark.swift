@@ -25,7 +25,7 @@ public final class BroadcastBenchmark {
         public var clients = (wall: 0.0, cpu: 0.0)
         public var total = (wall: 0.0, cpu: 0.0)
         public var bytes = 0
-        /// FNV-1a hash of every client's message in connection order; 0 unless requested.
+        /// FNV-1a hash of every client's message in connection order, or 0 when not requested.
         public var digest: UInt64 = 0
     }
 

@@ -58,8 +58,8 @@ struct FrameFragments: Sendable {
         starts[kind.rawValue * ranks + first]..<ends[kind.rawValue * ranks + last]
     }
 
-    /// Byte range of the fragment of `rank` in the buffer of `kind`, leading comma included; nil when the
-    /// rank was not needed.
+    /// Byte range of the fragment of `rank` in the buffer of `kind`, leading comma included, or nil when
+    /// the rank was not needed.
     func range(_ kind: Kind, of rank: Int) -> Range<Int>? {
         let start = starts[kind.rawValue * ranks + rank]
         return start < 0 ? nil : start..<ends[kind.rawValue * ranks + rank]
@@ -88,7 +88,7 @@ struct FrameFragments: Sendable {
             for (k, rank) in ranks.enumerated() where needed[rank] {
                 let ship = index.ship(atRank: rank)
                 // Both kinds end with the same position, velocity and attitude, which take most of the
-                // encoding time: write them once and copy them into the other buffer.
+                // encoding time. They are written once and copied into the other buffer.
                 starts[dynamicKind][k] = dynamic.bytes.count
                 dynamic.bytes.append(UInt8(ascii: ","))
                 StateEncoder.writeIdentity(ship, &dynamic, includeStatic: false)

@@ -21,8 +21,8 @@ struct FrameGrid: Sendable {
     private let cellStarts: [Int]
     /// Ranks whose position has no cell (not finite, or beyond the Int32 cell range of about 2e15 m).
     private let outliers: [Int]
-    /// Every rank with a cell, ascending, and the box around their positions (m): a sphere that holds the
-    /// box gets this list without a test per ship.
+    /// Every rank with a cell, ascending, and the box around their positions (m). A sphere that contains
+    /// the box gets this list without a test per ship.
     private let gridded: [Int]
     private let boxLow: SIMD3<Double>
     private let boxHigh: SIMD3<Double>
@@ -65,7 +65,7 @@ struct FrameGrid: Sendable {
     func ranks(within radius: Double, of center: SIMD3<Double>) -> [Int] {
         let r2 = radius * radius
         if !gridded.isEmpty && holdsBox(center, r2) {
-            // Every gridded ship passes `isWithin` (see `holdsBox`); only the outliers need a test.
+            // Every gridded ship passes `isWithin` (see `holdsBox`), so only the outliers need a test.
             if outliers.isEmpty { return gridded }
             var found = gridded
             for rank in outliers where FrameGrid.isWithin(positions[rank], center, r2) { found.append(rank) }

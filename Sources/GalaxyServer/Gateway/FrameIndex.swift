@@ -119,13 +119,13 @@ struct OwnerIndex: Sendable {
         values = entries.map(\.value)
     }
 
-    /// The values of `owner`, or nil when it has none.
+    /// The values of `owner` as an array, or nil when it has none.
     subscript(owner: PlayerID) -> [Int]? {
         let slice = values(of: owner)
         return slice.isEmpty ? nil : Array(slice)
     }
 
-    /// The values of `owner`, ascending; empty when it has none.
+    /// Returns the values of `owner`, ascending, or an empty slice when it has none.
     func values(of owner: PlayerID) -> ArraySlice<Int> {
         var (low, high) = (0, owners.count)
         while low < high {

@@ -56,7 +56,8 @@ struct FrameMessageBuilder {
     /// Appends one of the client's own ships, written by `write`. Every own ship must come before the
     /// first `appendShared`.
     mutating func appendOwn(_ write: (inout JSONWriter) -> Void) {
-        assert(runs.isEmpty && !hasOpenRun, "own ships lead the ships array")
+        assert(runs.isEmpty, "own ships lead the ships array")
+        assert(!hasOpenRun, "own ships lead the ships array")
         if hasElement { head.bytes.append(UInt8(ascii: ",")) }
         write(&head)
         hasElement = true
@@ -81,7 +82,9 @@ struct FrameMessageBuilder {
     /// `appendShared`.
     @inline(__always)
     mutating func extendOpenRun(to rank: Int) {
-        assert(hasOpenRun && openLast < rank && (openLast + 1...rank).allSatisfy { fragments.isAdjacent($0, after: $0 - 1) })
+        assert(hasOpenRun)
+        assert(openLast < rank)
+        assert((openLast + 1...rank).allSatisfy { fragments.isAdjacent($0, after: $0 - 1) })
         openLast = rank
     }
 

@@ -23,8 +23,8 @@ struct JSONWriter {
         if value == value.rounded(), abs(value) < 1e15 {
             decimal(UInt64(value.magnitude), negative: value < 0)
         } else {
-            // The same digits as `value.description`; writing to a TextOutputStream hands them over as
-            // bytes instead of a new String.
+            // These are the same digits as `value.description`. Writing to a TextOutputStream hands them
+            // over as bytes instead of a new String.
             var sink = ASCIISink()
             swap(&sink.bytes, &bytes)
             value.write(to: &sink)

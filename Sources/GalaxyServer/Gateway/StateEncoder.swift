@@ -87,7 +87,7 @@ enum StateEncoder {
         full: Bool, _ builder: inout FrameMessageBuilder
     ) -> (nowKnown: [ShipID]?, removed: [ShipID]) {
         var removed: [ShipID] = []
-        // Most frames send the ships the client already knows, so `nowKnown` is built only once the lists differ.
+        // Most frames send only ships the client was sent before, so `nowKnown` is built only once the lists differ.
         var nowKnown: [ShipID]?
         var k = 0
         var nextOwn = 0
@@ -115,8 +115,8 @@ enum StateEncoder {
                 continue
             }
             builder.appendShared(rank: rank, kind: full || !wasKnown ? FrameFragments.Kind.withStatic : .dynamic)
-            // Large views are mostly stretches of consecutive ranks that the client already knows, in the
-            // same order as `known`: they extend the open run without the general steps above.
+            // Large views are mostly stretches of consecutive ranks that the client was sent before, in the
+            // same order as `known`. Such a stretch extends the open run without the general steps above.
             guard builder.openRunKind == knownKind else { continue }
             let ownLimit = nextOwn < own.count ? own[nextOwn] : Int.max
             // The stretch is the longest run of consecutive ranks after `rank` in `visible`, found by binary
@@ -200,13 +200,7 @@ enum StateEncoder {
         w.numbers(ship.attitude.x, ship.attitude.y, ship.attitude.z, ship.attitude.w)
     }
 
-    /// Writes a ship as clients other than its owner see it.
-    static func writePublicShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
-        common(ship, &w, includeStatic: includeStatic)
-        w.raw("}")
-    }
-
-    /// Writes the members only the owner sees, and the ship's closing brace.
+    /// Writes the members that only the owner receives, and the ship's closing brace.
     private static func writePrivateMembers(_ ship: ShipSnapshot, _ w: inout JSONWriter, maneuver: ManeuverProgress?) {
         w.member("w", ship.angularRate)
         w.member("mode", ship.mode.rawValue)

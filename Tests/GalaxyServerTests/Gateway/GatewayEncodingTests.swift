@@ -3,10 +3,10 @@ import Testing
 
 @testable import GalaxyServer
 
-/// A plain encoder of the state message, written from the protocol's rules without the shared
-/// fragments, runs or buffer reuse of the broadcaster, to check that those produce the same bytes.
-/// Element order follows the broadcaster: own ships, then other ships in runs that are copied, then runs
-/// that are shared (at least `FrameMessageBuilder.sharedRunMinimumBytes` long).
+/// A plain encoder of the state message, written from the protocol's rules without the broadcaster's
+/// shared fragments, runs or buffers. It checks that those produce the same bytes. Element order follows
+/// the broadcaster: own ships, then other ships in runs that are copied, then runs that are shared (at
+/// least `FrameMessageBuilder.sharedRunMinimumBytes` long).
 struct ReferenceStateEncoder {
     struct Client {
         var player: PlayerID
@@ -139,8 +139,8 @@ struct ReferenceStateEncoder {
             thrustNewtons: 0, rcs: .zero, mode: .hold, primary: "Earth", condition: frame % 7 == 3 ? [.outOfFuel] : [])
     }
 
-    /// A frame of about 150 ships drifting along x past Earth at the origin: some enter and leave the
-    /// small views, a few are deleted and created, and the order in the frame is sometimes not by id.
+    /// Returns frame `n` of about 150 ships drifting along x past Earth at the origin. Some enter and leave
+    /// the small views, a few are deleted and created, and the order in the frame is sometimes not by id.
     static func frame(_ n: Int) -> WorldFrame {
         var ships: [ShipSnapshot] = []
         for id in ShipID(1)...150 {

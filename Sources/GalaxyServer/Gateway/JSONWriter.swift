@@ -20,7 +20,9 @@ struct JSONWriter {
     /// literal for them.
     mutating func number(_ value: Double) {
         guard value.isFinite else { return raw("null") }
-        if value == value.rounded(), abs(value) < 1e15 {
+        // A finite value is integral when truncation leaves it unchanged; truncation is one instruction,
+        // where `rounded()` calls the C library.
+        if value == value.rounded(.towardZero), abs(value) < 1e15 {
             decimal(UInt64(value.magnitude), negative: value < 0)
         } else {
             // These are the same digits as `value.description`. Writing to a TextOutputStream hands them

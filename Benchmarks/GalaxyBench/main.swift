@@ -21,3 +21,5 @@ if wants("ships") { try ShipBench.run(catalog: catalog) }
 if wants("tick") { try TickBench.run(catalog: catalog) }
 if wants("qlaw") { try QLawBench.run(catalog: catalog) }
 if wants("automation") { try AutomationBench.run(catalog: catalog) }
+if wants("broadcast") { try BroadcastBench.run(catalog: catalog) }
+if selected.contains("broadcast_digest") { try BroadcastBench.run(catalog: catalog, digestOnly: true) }

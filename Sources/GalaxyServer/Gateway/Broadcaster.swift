@@ -60,31 +60,10 @@ final class Broadcaster: @unchecked Sendable {
         let index = FrameIndex(frame: frame)
         gateway.latestFrame.withLock { $0 = index }
         let clients = gateway.sessions.withLock { Array($0.values) }
-        let workers = ProcessInfo.processInfo.activeProcessorCount
-        let chunks = max(1, min(clients.count / 64, workers))
-        // Views first, so that only ships some client sees get encoded.
-        let visible = Broadcaster.views(index, clients: clients, chunks: chunks)
-        var needed = [Bool](repeating: false, count: frame.ships.count)
-        for view in visible { for rank in view { needed[rank] = true } }
-        let fragments = FrameFragments(index: index, needed: needed, workers: workers)
-        let shared = BroadcastBuffers(fragments)
-        let bytes = Atomic<Int>(0)
-        let updated = Mutex<[ClientSession]>([])
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            var results: [ClientSession] = []
-            for k in stride(from: chunk, to: clients.count, by: chunks) {
-                var session = clients[k]
-                let forceFull = gateway.transport.map { gw_replaceable_pending($0, session.connectionID) != 0 } ?? false
-                let message = StateEncoder.state(index, visible: visible[k], fragments: fragments, for: &session, forceFull: forceFull)
-                if let transport = gateway.transport { shared.send(message, to: session.connectionID, transport: transport) }
-                bytes.add(message.count, ordering: .relaxed)
-                results.append(session)
-            }
-            updated.withLock { $0.append(contentsOf: results) }
-        }
-        shared.release()
+        var phases = Phases()
+        let (updated, bytes) = Broadcaster.encode(index, clients: clients, transport: gateway.transport, phases: &phases)
         gateway.sessions.withLock { all in
-            for session in updated.withLock({ $0 }) {
+            for session in updated {
                 all[session.connectionID]?.knownShips = session.knownShips
                 all[session.connectionID]?.framesSinceFull = session.framesSinceFull
             }
@@ -93,9 +72,66 @@ final class Broadcaster: @unchecked Sendable {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         stats.withLock { s in
             s.lastDurationSeconds = seconds
-            s.lastBytes = bytes.load(ordering: .relaxed)
+            s.lastBytes = bytes
             s.lastClients = clients.count
         }
+    }
+
+    /// Wall-clock and process CPU seconds of the steps of `encode`.
+    struct Phases {
+        var views = (wall: 0.0, cpu: 0.0)
+        var fragments = (wall: 0.0, cpu: 0.0)
+        var clients = (wall: 0.0, cpu: 0.0)
+    }
+
+    static func processCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// Encodes one frame for `clients` and queues each message on `transport` (nothing is sent when it is
+    /// nil). Returns the sessions with their delta bookkeeping advanced, in no particular order, and the
+    /// total message bytes. `inspect`, when given, receives each client's whole message (for tests and
+    /// benchmarks that compare bytes); it is called from several threads at once.
+    static func encode(
+        _ index: FrameIndex, clients: [ClientSession], transport: OpaquePointer?, phases: inout Phases,
+        inspect: (@Sendable (_ connectionID: UInt64, _ message: [UInt8]) -> Void)? = nil
+    ) -> (sessions: [ClientSession], bytes: Int) {
+        var clock = (wall: DispatchTime.now().uptimeNanoseconds, cpu: processCPUSeconds())
+        func lap() -> (wall: Double, cpu: Double) {
+            let now = (wall: DispatchTime.now().uptimeNanoseconds, cpu: processCPUSeconds())
+            defer { clock = now }
+            return (Double(now.wall - clock.wall) / 1e9, now.cpu - clock.cpu)
+        }
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        let chunks = max(1, min(clients.count / 64, workers))
+        // Views first, so that only ships some client sees get encoded.
+        let visible = Broadcaster.views(index, clients: clients, chunks: chunks)
+        let needed = Broadcaster.neededRanks(visible, count: index.frame.ships.count)
+        phases.views = lap()
+        let fragments = FrameFragments(index: index, needed: needed, workers: workers)
+        let shared = BroadcastBuffers(fragments)
+        phases.fragments = lap()
+        let bytes = Atomic<Int>(0)
+        let updated = Mutex<[ClientSession]>([])
+        let transport = UnsafeSendable(transport)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            var results: [ClientSession] = []
+            for k in stride(from: chunk, to: clients.count, by: chunks) {
+                var session = clients[k]
+                let forceFull = transport.value.map { gw_replaceable_pending($0, session.connectionID) != 0 } ?? false
+                let message = StateEncoder.state(index, visible: visible[k], fragments: fragments, for: &session, forceFull: forceFull)
+                if let transport = transport.value { shared.send(message, to: session.connectionID, transport: transport) }
+                inspect?(session.connectionID, message.joined(fragments))
+                bytes.add(message.count, ordering: .relaxed)
+                results.append(session)
+            }
+            updated.withLock { $0.append(contentsOf: results) }
+        }
+        shared.release()
+        phases.clients = lap()
+        return (updated.withLock { $0 }, bytes.load(ordering: .relaxed))
     }
 
     /// Returns each client's visible ranks, computed in `chunks` parallel slices.
@@ -110,6 +146,22 @@ final class Broadcaster: @unchecked Sendable {
             }
         }
         return views
+    }
+
+    /// Marks the ranks that at least one view contains. Views of clients that see the same whole grid
+    /// share one array (see `FrameGrid.ranks`), which is marked once.
+    static func neededRanks(_ views: [[Int]], count: Int) -> [Bool] {
+        var needed = [Bool](repeating: false, count: count)
+        var marked: UnsafeRawPointer?
+        for view in views {
+            view.withUnsafeBufferPointer { ranks in
+                let storage = ranks.baseAddress.map(UnsafeRawPointer.init)
+                guard storage == nil || storage != marked else { return }
+                marked = storage
+                for rank in ranks { needed[rank] = true }
+            }
+        }
+        return needed
     }
 
     /// Sends each ship and maneuver event to every connection of the ship's owner.

@@ -30,6 +30,10 @@ struct FrameFragments: Sendable {
             }
         }
         var buffers: [[UInt8]] = [[], []]
+        for kind in 0..<2 {
+            // One allocation of the final size, instead of growing and copying the first slices again.
+            buffers[kind].reserveCapacity(outputs.reduce(0) { $0 + ($1?.buffers[kind].count ?? 0) })
+        }
         var starts = [Int](repeating: -1, count: 2 * count)
         var ends = starts
         for slice in outputs.compactMap({ $0 }) {
@@ -54,6 +58,13 @@ struct FrameFragments: Sendable {
         starts[kind.rawValue * ranks + first]..<ends[kind.rawValue * ranks + last]
     }
 
+    /// Byte range of the fragment of `rank` in the buffer of `kind`, leading comma included, or nil when
+    /// the rank was not needed.
+    func range(_ kind: Kind, of rank: Int) -> Range<Int>? {
+        let start = starts[kind.rawValue * ranks + rank]
+        return start < 0 ? nil : start..<ends[kind.rawValue * ranks + rank]
+    }
+
     /// True when the fragment of `rank` directly follows that of `previous` in the buffers (both
     /// buffers hold the same ranks in the same order, so checking one is enough).
     func isAdjacent(_ rank: Int, after previous: Int) -> Bool {
@@ -71,17 +82,27 @@ struct FrameFragments: Sendable {
             self.ranks = ranks
             starts = [[Int]](repeating: [Int](repeating: -1, count: ranks.count), count: 2)
             ends = starts
-            var writers = [JSONWriter(capacity: ranks.count * 200), JSONWriter(capacity: ranks.count * 160)]
+            var withStatic = JSONWriter(capacity: ranks.count * 200)
+            var dynamic = JSONWriter(capacity: ranks.count * 160)
+            let (staticKind, dynamicKind) = (Kind.withStatic.rawValue, Kind.dynamic.rawValue)
             for (k, rank) in ranks.enumerated() where needed[rank] {
                 let ship = index.ship(atRank: rank)
-                for kind in 0..<2 {
-                    starts[kind][k] = writers[kind].bytes.count
-                    writers[kind].raw(",")
-                    StateEncoder.writePublicShip(ship, &writers[kind], includeStatic: kind == Kind.withStatic.rawValue)
-                    ends[kind][k] = writers[kind].bytes.count
-                }
+                // Both kinds end with the same position, velocity and attitude, which take most of the
+                // encoding time. They are written once and copied into the other buffer.
+                starts[dynamicKind][k] = dynamic.bytes.count
+                dynamic.bytes.append(UInt8(ascii: ","))
+                StateEncoder.writeIdentity(ship, &dynamic, includeStatic: false)
+                let motion = dynamic.bytes.count
+                StateEncoder.writeMotion(ship, &dynamic)
+                dynamic.bytes.append(UInt8(ascii: "}"))
+                ends[dynamicKind][k] = dynamic.bytes.count
+                starts[staticKind][k] = withStatic.bytes.count
+                withStatic.bytes.append(UInt8(ascii: ","))
+                StateEncoder.writeIdentity(ship, &withStatic, includeStatic: true)
+                withStatic.bytes.append(contentsOf: dynamic.bytes[motion...])
+                ends[staticKind][k] = withStatic.bytes.count
             }
-            buffers = writers.map(\.bytes)
+            buffers = [withStatic.bytes, dynamic.bytes]
         }
     }
 }

@@ -28,78 +28,93 @@ struct FrameMessage {
 /// Collects the elements of a state message's `ships` array. Own ships are written here; other ships
 /// come as ranks into the shared fragments. Consecutive ranks of one kind join into a run, and a run
 /// shorter than `sharedRunMinimumBytes` is copied, because a WebSocket frame per small run costs more
-/// than the copy.
+/// than the copy. The message lists own ships first, then the copied runs, then the shared runs.
 struct FrameMessageBuilder {
     static let sharedRunMinimumBytes = 4096
 
-    private struct OpenRun {
-        var kind: FrameFragments.Kind
-        var first: Int
-        var last: Int
-    }
-
     let fragments: FrameFragments
-    /// Everything before the first ship, ending with `"ships":[`.
-    var head: JSONWriter
-    private var own = JSONWriter(capacity: 0)
-    private var ownCount = 0
-    /// Copied runs, each fragment with its leading comma.
-    private var copied: [UInt8] = []
-    private var runs: [OpenRun] = []
-    private var open: OpenRun?
+    /// The head so far: everything up to `"ships":[`, own ships, then copied runs.
+    private var head: JSONWriter
+    private var hasElement = false
+    private var runs: [FrameMessage.SharedRun] = []
+    /// Rank of the first fragment of `runs[0]`.
+    private var firstSharedRank = 0
+    /// The run being extended, when `hasOpenRun`.
+    private var hasOpenRun = false
+    private var openKind = FrameFragments.Kind.dynamic
+    private var openFirst = 0
+    private var openLast = 0
 
-    init(fragments: FrameFragments, capacity: Int) {
+    /// Starts a message with `head`, the bytes up to and including `"ships":[`, in a buffer of
+    /// `capacity` bytes.
+    init(fragments: FrameFragments, head: [UInt8], capacity: Int) {
         self.fragments = fragments
-        head = JSONWriter(capacity: capacity)
+        self.head = JSONWriter(capacity: max(capacity, head.count))
+        self.head.raw(head)
     }
 
-    /// Appends one of the client's own ships, written by `write`.
+    /// Appends one of the client's own ships, written by `write`. Every own ship must come before the
+    /// first `appendShared`.
     mutating func appendOwn(_ write: (inout JSONWriter) -> Void) {
-        if ownCount > 0 { own.raw(",") }
-        write(&own)
-        ownCount += 1
+        assert(runs.isEmpty, "own ships lead the ships array")
+        assert(!hasOpenRun, "own ships lead the ships array")
+        if hasElement { head.bytes.append(UInt8(ascii: ",")) }
+        write(&head)
+        hasElement = true
     }
 
     /// Appends another ship by its rank; ranks must come in ascending order.
+    @inline(__always)
     mutating func appendShared(rank: Int, kind: FrameFragments.Kind) {
-        if var run = open, run.kind == kind, fragments.isAdjacent(rank, after: run.last) {
-            run.last = rank
-            open = run
+        if hasOpenRun && openKind == kind && fragments.isAdjacent(rank, after: openLast) {
+            openLast = rank
             return
         }
         closeRun()
-        open = OpenRun(kind: kind, first: rank, last: rank)
+        hasOpenRun = true
+        openKind = kind
+        openFirst = rank
+        openLast = rank
     }
+
+    /// Extends the open run through the fragment of `rank`, all ranks from the run's end up to `rank`
+    /// being needed. Needed consecutive ranks have adjacent fragments, so this skips the checks of
+    /// `appendShared`.
+    @inline(__always)
+    mutating func extendOpenRun(to rank: Int) {
+        assert(hasOpenRun)
+        assert(openLast < rank)
+        assert((openLast + 1...rank).allSatisfy { fragments.isAdjacent($0, after: $0 - 1) })
+        openLast = rank
+    }
+
+    /// The kind of the run being extended, or nil when none is open.
+    var openRunKind: FrameFragments.Kind? { hasOpenRun ? openKind : nil }
 
     /// Returns the message, with `tail` after the last ship.
     mutating func finish(tail: [UInt8]) -> FrameMessage {
         closeRun()
-        var bytes = head.bytes
-        bytes.append(contentsOf: own.bytes)
-        var hasElement = ownCount > 0
-        if !copied.isEmpty {
-            bytes.append(contentsOf: hasElement ? copied[...] : copied.dropFirst())
-            hasElement = true
-        }
-        var shared = runs.map { FrameMessage.SharedRun(kind: $0.kind, range: fragments.range($0.kind, from: $0.first, through: $0.last)) }
         if !hasElement, let first = runs.first {
             // Every fragment starts with a comma, which cannot open the array: copy the first one without it.
-            let peeled = fragments.range(first.kind, from: first.first, through: first.first)
-            bytes.append(contentsOf: fragments.buffers[first.kind.rawValue][peeled.dropFirst()])
-            shared[0].range = peeled.upperBound..<shared[0].range.upperBound
-            if shared[0].range.isEmpty { shared.removeFirst() }
+            let peeled = fragments.range(first.kind, from: firstSharedRank, through: firstSharedRank)
+            head.bytes.append(contentsOf: fragments.buffers[first.kind.rawValue][peeled.dropFirst()])
+            runs[0].range = peeled.upperBound..<first.range.upperBound
+            if runs[0].range.isEmpty { runs.removeFirst() }
         }
-        return FrameMessage(head: bytes, runs: shared, tail: tail)
+        return FrameMessage(head: head.bytes, runs: runs, tail: tail)
     }
 
     private mutating func closeRun() {
-        guard let run = open else { return }
-        open = nil
-        let range = fragments.range(run.kind, from: run.first, through: run.last)
+        guard hasOpenRun else { return }
+        hasOpenRun = false
+        let range = fragments.range(openKind, from: openFirst, through: openLast)
         if range.count >= FrameMessageBuilder.sharedRunMinimumBytes {
-            runs.append(run)
+            if runs.isEmpty { firstSharedRank = openFirst }
+            runs.append(FrameMessage.SharedRun(kind: openKind, range: range))
         } else {
-            copied.append(contentsOf: fragments.buffers[run.kind.rawValue][range])
+            // A copied run joins the head; the first element of the array goes without its comma.
+            head.bytes.append(contentsOf: fragments.buffers[openKind.rawValue][hasElement ? range : range.dropFirst()])
+            hasElement = true
         }
     }
 }

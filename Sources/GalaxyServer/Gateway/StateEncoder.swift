@@ -1,17 +1,19 @@
+import Foundation
+
 /// Writes the server-to-client messages of docs/protocol.md.
 enum StateEncoder {
     /// Returns the ranks of the ships visible to a client, ascending: its own, and the others inside its view.
     static func visibleShips(_ index: FrameIndex, for session: ClientSession) -> [Int] {
-        let own = index.ranksByOwner[session.player.id] ?? []
-        guard let view = session.view, let center = index.position(of: view.focus) else { return own }
+        let own = index.ranksByOwner.values(of: session.player.id)
+        guard let view = session.view, let center = index.position(of: view.focus) else { return Array(own) }
         let inView = index.grid.ranks(within: view.radiusMeters, of: center)
         // Own ships are usually inside the view already, which saves building a merged copy per client.
         let ownInView = own.allSatisfy { containsSorted(inView, $0) }
-        return ownInView ? inView : mergeUnique(own, inView)
+        return ownInView ? inView : mergeUnique(Array(own), inView)
     }
 
     /// True when the ascending list `sorted` contains `value` (binary search).
-    static func containsSorted(_ sorted: [Int], _ value: Int) -> Bool {
+    static func containsSorted<T: Comparable>(_ sorted: [T], _ value: T) -> Bool {
         var (low, high) = (0, sorted.count)
         while low < high {
             let middle = (low + high) / 2
@@ -42,16 +44,57 @@ enum StateEncoder {
     ) -> FrameMessage {
         let frame = index.frame
         let full = forceFull || session.framesSinceFull >= ClientSession.fullFrameInterval
-        var builder = FrameMessageBuilder(fragments: fragments, capacity: 512 + index.encodedBodies.count)
-        writeHeader(index, full: full, &builder.head)
-        // Merge walk over two id-sorted lists: the visible ships and the ships the client was sent before.
+        let head = index.stateHead(full: full)
+        var builder = FrameMessageBuilder(fragments: fragments, head: head, capacity: head.count + 2048)
         let known = session.knownShips
-        var nowKnown: [ShipID] = []
-        nowKnown.reserveCapacity(visible.count)
+        // Own ships lead the array, so they are written before the walk over the other ships.
+        let own = index.ranksByOwner.values(of: session.player.id)
+        var ownVisible: [Int] = []
+        for rank in own where containsSorted(visible, rank) {
+            ownVisible.append(rank)
+            let id = index.idAtRank[rank]
+            let isNew = full || !containsSorted(known, id)
+            let ship = index.ship(atRank: rank)
+            // The public part of an own ship is its shared fragment without the leading comma and closing brace.
+            let kind = isNew ? FrameFragments.Kind.withStatic : .dynamic
+            let shared = fragments.range(kind, of: rank).map { $0.dropFirst().dropLast() }
+            builder.appendOwn { w in
+                if let shared {
+                    w.bytes.append(contentsOf: fragments.buffers[kind.rawValue][shared])
+                } else {
+                    common(ship, &w, includeStatic: isNew)
+                }
+                writePrivateMembers(ship, &w, maneuver: frame.maneuvers[id])
+            }
+        }
+        let (nowKnown, removed) = index.idAtRank.withUnsafeBufferPointer { ids in
+            visible.withUnsafeBufferPointer { visible in
+                known.withUnsafeBufferPointer { known in
+                    walk(visible: visible, ids: ids, known: known, own: ownVisible, full: full, &builder)
+                }
+            }
+        }
+        if let nowKnown { session.knownShips = nowKnown }
+        session.framesSinceFull = full ? 1 : session.framesSinceFull + 1
+        return builder.finish(tail: removedTail(removed))
+    }
+
+    /// Merge walk over two id-sorted lists, the visible ships and the ships the client was sent before.
+    /// Appends every visible ship that is not in `own` to `builder`. Returns the ids now known (nil when
+    /// they equal `known`) and the ids that left the view.
+    private static func walk(
+        visible: UnsafeBufferPointer<Int>, ids: UnsafeBufferPointer<ShipID>, known: UnsafeBufferPointer<ShipID>, own: [Int],
+        full: Bool, _ builder: inout FrameMessageBuilder
+    ) -> (nowKnown: [ShipID]?, removed: [ShipID]) {
         var removed: [ShipID] = []
+        // Most frames send only ships the client was sent before, so `nowKnown` is built only once the lists differ.
+        var nowKnown: [ShipID]?
         var k = 0
-        let (ids, owners, player) = (index.idAtRank, index.ownerAtRank, session.player.id)
-        for rank in visible {
+        var nextOwn = 0
+        let knownKind = full ? FrameFragments.Kind.withStatic : .dynamic
+        var position = 0
+        while position < visible.count {
+            let rank = visible[position]
             let id = ids[rank]
             while k < known.count && known[k] < id {
                 removed.append(known[k])
@@ -59,22 +102,57 @@ enum StateEncoder {
             }
             let wasKnown = k < known.count && known[k] == id
             if wasKnown { k += 1 }
-            let isNew = full || !wasKnown
-            nowKnown.append(id)
-            if owners[rank] == player {
-                let ship = index.ship(atRank: rank)
-                builder.appendOwn { ownShip(ship, &$0, includeStatic: isNew, maneuver: frame.maneuvers[id]) }
+            if nowKnown == nil && (!wasKnown || !removed.isEmpty) {
+                var copy = [ShipID]()
+                copy.reserveCapacity(visible.count)
+                copy.append(contentsOf: known[0..<position])
+                nowKnown = copy
+            }
+            nowKnown?.append(id)
+            position += 1
+            if nextOwn < own.count && own[nextOwn] == rank {
+                nextOwn += 1
+                continue
+            }
+            builder.appendShared(rank: rank, kind: full || !wasKnown ? FrameFragments.Kind.withStatic : .dynamic)
+            // Large views are mostly stretches of consecutive ranks that the client was sent before, in the
+            // same order as `known`. Such a stretch extends the open run without the general steps above.
+            guard builder.openRunKind == knownKind else { continue }
+            let ownLimit = nextOwn < own.count ? own[nextOwn] : Int.max
+            // The stretch is the longest run of consecutive ranks after `rank` in `visible`, found by binary
+            // search because `visible[i] - i` never decreases. It stays below the next own ship.
+            var (low, high) = (0, min(visible.count - position, ownLimit - rank - 1, known.count - k))
+            while low < high {
+                let middle = (low + high + 1) / 2
+                if visible[position + middle - 1] == rank + middle { low = middle } else { high = middle - 1 }
+            }
+            let length = low
+            var last = rank
+            if length > 0 && memcmp(known.baseAddress! + k, ids.baseAddress! + rank + 1, length * MemoryLayout<ShipID>.stride) == 0 {
+                last = rank + length
+                position += length
+                k += length
             } else {
-                builder.appendShared(rank: rank, kind: isNew ? .withStatic : .dynamic)
+                while last < rank + length && known[k] == ids[last + 1] {
+                    last += 1
+                    position += 1
+                    k += 1
+                }
+            }
+            if last > rank {
+                builder.extendOpenRun(to: last)
+                nowKnown?.append(contentsOf: ids[(rank + 1)...last])
             }
         }
-        removed.append(contentsOf: known[k...])
-        session.knownShips = nowKnown
-        session.framesSinceFull = full ? 1 : session.framesSinceFull + 1
-        return builder.finish(tail: removedTail(removed))
+        if k < known.count {
+            removed.append(contentsOf: known[k...])
+            if nowKnown == nil { nowKnown = Array(known[0..<visible.count]) }
+        }
+        return (nowKnown, removed)
     }
 
-    private static func writeHeader(_ index: FrameIndex, full: Bool, _ writer: inout JSONWriter) {
+    /// Writes the start of a state message up to and including `"ships":[`.
+    static func writeHeader(_ index: FrameIndex, full: Bool, _ writer: inout JSONWriter) {
         let frame = index.frame
         writer.raw("{\"type\":\"state\",\"tick\":")
         writer.number(frame.tick)
@@ -98,6 +176,12 @@ enum StateEncoder {
     }
 
     private static func common(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
+        writeIdentity(ship, &w, includeStatic: includeStatic)
+        writeMotion(ship, &w)
+    }
+
+    /// Writes the opening of a ship's object: its id, then name, kind and owner when `includeStatic`.
+    static func writeIdentity(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
         w.raw("{\"id\":")
         w.number(ship.id)
         if includeStatic {
@@ -106,20 +190,18 @@ enum StateEncoder {
             w.raw(",\"owner\":")
             if let owner = ship.owner { w.number(owner) } else { w.raw("null") }
         }
+    }
+
+    /// Writes the members that change every tick: position, velocity and attitude.
+    static func writeMotion(_ ship: ShipSnapshot, _ w: inout JSONWriter) {
         w.member("p", ship.position)
         w.member("v", ship.velocity)
         w.raw(",\"q\":")
         w.numbers(ship.attitude.x, ship.attitude.y, ship.attitude.z, ship.attitude.w)
     }
 
-    /// Writes a ship as clients other than its owner see it.
-    static func writePublicShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool) {
-        common(ship, &w, includeStatic: includeStatic)
-        w.raw("}")
-    }
-
-    private static func ownShip(_ ship: ShipSnapshot, _ w: inout JSONWriter, includeStatic: Bool, maneuver: ManeuverProgress?) {
-        common(ship, &w, includeStatic: includeStatic)
+    /// Writes the members that only the owner receives, and the ship's closing brace.
+    private static func writePrivateMembers(_ ship: ShipSnapshot, _ w: inout JSONWriter, maneuver: ManeuverProgress?) {
         w.member("w", ship.angularRate)
         w.member("mode", ship.mode.rawValue)
         w.member("throttle", ship.throttle)

@@ -173,6 +173,7 @@ struct client {
 struct sample {
     double latency_ms;
     uint64_t message_bytes;
+    long long stamp_ms; /* the message's server_time_ms, which names its tick */
 };
 
 struct worker {

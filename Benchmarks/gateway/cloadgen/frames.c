@@ -19,7 +19,7 @@ static void handle_welcome(struct worker *worker, struct client *client)
     }
 }
 
-static void record_sample(struct worker *worker, double latency_ms, uint64_t message_bytes)
+static void record_sample(struct worker *worker, double latency_ms, uint64_t message_bytes, long long stamp_ms)
 {
     if (worker->sample_count == worker->sample_capacity) {
         worker->sample_capacity = worker->sample_capacity ? worker->sample_capacity * 2 : 4096;
@@ -27,7 +27,7 @@ static void record_sample(struct worker *worker, double latency_ms, uint64_t mes
         if (!worker->samples)
             die("out of memory for %zu latency samples", worker->sample_capacity);
     }
-    worker->samples[worker->sample_count++] = (struct sample){latency_ms, message_bytes};
+    worker->samples[worker->sample_count++] = (struct sample){latency_ms, message_bytes, stamp_ms};
 }
 
 /* A whole message arrived at `arrival_s`, the time of the read that brought its last byte. */
@@ -45,7 +45,7 @@ static void complete_message(struct worker *worker, struct client *client, doubl
     if (arrival_s < config->warm_until_s)
         worker->frames_before_warmup++;
     else if (arrival_s < config->stop_at_s)
-        record_sample(worker, arrival_s * 1000.0 - (double)stamp_ms, client->message_bytes);
+        record_sample(worker, arrival_s * 1000.0 - (double)stamp_ms, client->message_bytes, stamp_ms);
     if (config->options.steer && client->ship_id && client->state == CLIENT_OPEN) {
         char message[160];
         snprintf(message, sizeof message, "{\"type\": \"steer\", \"seq\": %lld, \"ship_id\": %lld, \"throttle\": 0.0}",

@@ -7,6 +7,34 @@ static int compare_doubles(const void *left, const void *right)
     return (a > b) - (a < b);
 }
 
+static int compare_stamps(const void *left, const void *right)
+{
+    long long a = ((const struct sample *)left)->stamp_ms, b = ((const struct sample *)right)->stamp_ms;
+    return (a > b) - (a < b);
+}
+
+/* Prints when the last client of each tick had its message: the latest latency of every tick that all
+ * clients received inside the window, as median and maximum over those ticks. This is the fan-out's
+ * completion seen by the clients, counted from the end of the tick. Sorts `samples` by tick. */
+static void print_last_delivery(struct sample *samples, size_t count, long clients)
+{
+    qsort(samples, count, sizeof *samples, compare_stamps);
+    double *last_ms = allocate(sizeof *last_ms * (count / (size_t)clients + 1));
+    size_t ticks = 0;
+    for (size_t start = 0, end; start < count; start = end) {
+        double latest_ms = samples[start].latency_ms;
+        for (end = start + 1; end < count && samples[end].stamp_ms == samples[start].stamp_ms; end++)
+            latest_ms = samples[end].latency_ms > latest_ms ? samples[end].latency_ms : latest_ms;
+        if ((long)(end - start) == clients)
+            last_ms[ticks++] = latest_ms;
+    }
+    qsort(last_ms, ticks, sizeof *last_ms, compare_doubles);
+    printf(", \"complete_ticks\": %zu", ticks);
+    if (ticks > 0)
+        printf(", \"last_delivery_median_ms\": %.3f, \"last_delivery_max_ms\": %.3f", last_ms[ticks / 2], last_ms[ticks - 1]);
+    free(last_ms);
+}
+
 static void print_summary_start(const struct options *options)
 {
     printf("{\"bench\": \"gateway_latency\", \"label\": ");
@@ -67,8 +95,16 @@ int summarize(const struct options *options, struct worker *workers)
            frames, latencies_ms[p50_index < frames ? p50_index : frames - 1],
            latencies_ms[p99_index < frames ? p99_index : frames - 1], latencies_ms[frames - 1],
            (double)total_bytes / (double)frames);
+    struct sample *all = allocate(sizeof *all * frames);
+    size_t at = 0;
+    for (int t = 0; t < options->threads; t++) {
+        memcpy(all + at, workers[t].samples, sizeof *all * workers[t].sample_count);
+        at += workers[t].sample_count;
+    }
+    print_last_delivery(all, frames, options->clients);
     print_failures(failed_clients, first_failure);
     printf("}\n");
+    free(all);
     free(latencies_ms);
     return 0;
 }

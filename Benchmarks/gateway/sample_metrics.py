@@ -37,8 +37,11 @@ def main():
     line = {"bench": "galaxy_broadcast", "ships": args.ships, "clients": args.clients, "samples": len(rows)}
     if rows:
         broadcast = [r["galaxy_broadcast_duration_ms"] for r in rows]
+        # Each sample holds the last completed fan-out, so one tick's value can appear in two samples.
+        fanout = [r.get("galaxy_fanout_duration_ms", 0) for r in rows]
         line.update({
             "broadcast_median_ms": statistics.median(broadcast), "broadcast_max_ms": max(broadcast),
+            "fanout_median_ms": statistics.median(fanout), "fanout_max_ms": max(fanout),
             "bytes_per_tick": statistics.median(r["galaxy_broadcast_message_bytes"] for r in rows),
             "tick_median_ms": statistics.median(r.get("tick_engine_total_duration_ms", 0) for r in rows),
             "frames_replaced": rows[-1].get("galaxy_state_frames_replaced_total", 0),

@@ -39,6 +39,7 @@ typedef struct gw_segment {
  * locked: once the first segment is written, the message is no longer replaceable. */
 typedef struct gw_message {
     struct gw_message *next;
+    uint64_t frame; /* the broadcast it belongs to (gw_frame_begin), or 0 */
     size_t length; /* payload bytes over all segments */
     int replaceable;
     int started;
@@ -98,6 +99,16 @@ typedef struct gw_session {
     int headers_sent;
 } gw_session;
 
+/* The broadcast being sent: how many of its messages are still queued. */
+typedef struct gw_fanout {
+    uint64_t frame;     /* current broadcast, counting from 1 */
+    double started;     /* monotonic seconds at gw_frame_begin */
+    size_t queued;      /* its messages */
+    size_t outstanding; /* those not yet settled */
+    int queuing;        /* between gw_frame_begin and gw_frame_end */
+    int finished;       /* its duration has been recorded */
+} gw_fanout;
+
 /* One service loop: a libwebsockets context and the thread that services it. */
 struct gw_loop {
     struct gw_server *server;
@@ -131,6 +142,7 @@ struct gw_server {
     double tokens, tokens_updated;   /* locked: handshake bucket */
     double last_scan;                /* locked */
     gw_stats stats;                  /* locked */
+    gw_fanout fanout;                /* locked */
     int port;
     struct lws_protocols protocols[2];
     lws_retry_bo_t idle_policy;
@@ -145,9 +157,14 @@ gw_session *gw_find_locked(gw_server *server, uint64_t id);
 void gw_schedule_locked(gw_server *server, gw_session *session);
 void gw_wake(gw_server *server);
 void gw_wake_loop(gw_loop *loop);
-void gw_free_queue(gw_session *session);
+void gw_free_queue_locked(gw_server *server, gw_session *session);
 void gw_free_message(gw_message *message);
-gw_message *gw_pop_locked(gw_session *session);
+gw_message *gw_pop_locked(gw_server *server, gw_session *session);
+
+/* Fan-out timing (gw_fanout.c): a queued message of the current broadcast is settled once, when its
+ * last byte is written or when it is dropped unsent. */
+void gw_fanout_count_locked(gw_server *server, gw_message *message);
+void gw_fanout_settle_locked(gw_server *server, gw_message *message);
 void gw_process_work(gw_loop *loop);
 /* The copy of a shared buffer that `loop` may write frame headers into; NULL when out of memory. */
 unsigned char *gw_shared_bytes_for(gw_shared *shared, const gw_loop *loop);

@@ -48,7 +48,7 @@ void gw_unregister(gw_server *server, gw_session *session) {
         }
     }
     session->registered = 0;
-    gw_free_queue(session);
+    gw_free_queue_locked(server, session);
     free(session->response);
     free(session->extra_headers);
     session->response = NULL;
@@ -213,10 +213,11 @@ static gw_message *make_message(const gw_part *parts, size_t count, int replacea
     return m;
 }
 
-void gw_free_queue(gw_session *session) {
+void gw_free_queue_locked(gw_server *server, gw_session *session) {
     gw_message *m = session->head;
     while (m) {
         gw_message *next = m->next;
+        gw_fanout_settle_locked(server, m);
         gw_free_message(m);
         m = next;
     }
@@ -225,9 +226,10 @@ void gw_free_queue(gw_session *session) {
     session->pending_since = 0;
 }
 
-gw_message *gw_pop_locked(gw_session *session) {
+gw_message *gw_pop_locked(gw_server *server, gw_session *session) {
     gw_message *m = session->head;
     if (m) {
+        gw_fanout_settle_locked(server, m);
         session->head = m->next;
         if (!session->head) {
             session->tail = NULL;
@@ -238,7 +240,7 @@ gw_message *gw_pop_locked(gw_session *session) {
 }
 
 /* Drops every queued replaceable message that has not started to go out; returns how many. */
-static int drop_replaceable_locked(gw_session *session) {
+static int drop_replaceable_locked(gw_server *server, gw_session *session) {
     int dropped = 0;
     gw_message **link = &session->head;
     session->tail = NULL;
@@ -247,6 +249,7 @@ static int drop_replaceable_locked(gw_session *session) {
         if (m->replaceable && !m->started) {
             *link = m->next;
             session->queued_bytes -= m->length;
+            gw_fanout_settle_locked(server, m);
             gw_free_message(m);
             dropped++;
         } else {
@@ -277,7 +280,7 @@ int gw_send_parts(gw_server *server, uint64_t id, const gw_part *parts, size_t c
         return -1;
     }
     if (replaceable) {
-        server->stats.frames_replaced += (uint64_t)drop_replaceable_locked(s);
+        server->stats.frames_replaced += (uint64_t)drop_replaceable_locked(server, s);
     }
     /* pending_since marks when the client last caught up. Replacing a queued frame is no progress,
      * so it keeps its time; only a write that empties the queue resets it. */
@@ -291,6 +294,9 @@ int gw_send_parts(gw_server *server, uint64_t id, const gw_part *parts, size_t c
     }
     s->tail = m;
     s->queued_bytes += length;
+    if (replaceable) {
+        gw_fanout_count_locked(server, m);
+    }
     if (s->queued_bytes > server->config.max_queue_bytes) {
         s->drop_requested = 1;
         server->stats.slow_consumer_drops++;

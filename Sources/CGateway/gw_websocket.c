@@ -192,7 +192,7 @@ static int write_one(gw_server *server, gw_session *s, struct lws *wsi) {
     pthread_mutex_lock(&server->lock);
     m->next_segment = index + 1;
     if (last) {
-        gw_pop_locked(s); /* a started message stays at the head until its last segment */
+        gw_pop_locked(server, s); /* a started message stays at the head until its last segment */
         if (!s->head) {
             s->pending_since = 0; /* caught up */
         }

@@ -120,3 +120,19 @@ def test_rejected_upgrade_not_counted(server):
     after = server.metrics()
     assert after["galaxy_connections_total"] == before["galaxy_connections_total"]
     assert after["galaxy_connections_active"] == 0
+
+
+def test_fanout_counted_only_with_clients(server):
+    player = server.register()
+    idle = server.metrics()
+    time.sleep(2.5)
+    before = server.metrics()
+    assert before["galaxy_fanouts_completed_total"] == idle["galaxy_fanouts_completed_total"]
+    with server.connect(player.token) as ws:
+        receive_welcome(ws)
+        state_frames(ws, 3)
+        after = server.metrics()
+    # Every broadcast to a client that reads completes, within the 1 s tick.
+    assert after["galaxy_fanouts_completed_total"] >= before["galaxy_fanouts_completed_total"] + 2
+    assert after["galaxy_fanout_duration_ms"] > 0
+    assert after["galaxy_fanout_duration_ms"] < 1000

@@ -91,6 +91,8 @@ typedef struct gw_stats {
     uint64_t bytes_sent;
     uint64_t http_requests;
     uint64_t idle_hangups;           /* silent past hangup_interval_s */
+    uint64_t fanouts_completed;      /* broadcasts to at least one client whose every message was written or dropped */
+    uint64_t last_fanout_us;         /* the last such broadcast, gw_frame_begin to its last byte written */
 } gw_stats;
 
 /* Creates the listening server; NULL on failure with a message in error. */
@@ -141,6 +143,13 @@ typedef struct gw_part {
  * receives it as one message: a WebSocket frame per part, the first a text frame and the others
  * continuations. Parts of length 0 are skipped. */
 int gw_send_parts(gw_server *server, uint64_t connection_id, const gw_part *parts, size_t count, int replaceable);
+
+/* Brackets the queuing of one broadcast's messages (the replaceable ones sent in between). Once
+ * gw_frame_end has run and each of those messages has been written or dropped, the time since
+ * gw_frame_begin is recorded as the fan-out's duration in gw_stats. A new gw_frame_begin stops
+ * timing the previous broadcast. Call both from one thread. */
+void gw_frame_begin(gw_server *server);
+void gw_frame_end(gw_server *server);
 
 /* 1 if a replaceable message for the connection is still waiting to start. */
 int gw_replaceable_pending(gw_server *server, uint64_t connection_id);

@@ -61,7 +61,9 @@ final class Broadcaster: @unchecked Sendable {
         gateway.latestFrame.withLock { $0 = index }
         let clients = gateway.sessions.withLock { Array($0.values) }
         var phases = Phases()
+        if let transport = gateway.transport { gw_frame_begin(transport) }
         let (updated, bytes) = Broadcaster.encode(index, clients: clients, transport: gateway.transport, phases: &phases)
+        if let transport = gateway.transport { gw_frame_end(transport) }
         gateway.sessions.withLock { all in
             for session in updated {
                 all[session.connectionID]?.knownShips = session.knownShips

@@ -27,6 +27,13 @@ enum GatewayMetrics {
         m.register("galaxy_broadcast_duration_ms", kind: .gauge, help: "Wall time to encode and queue the last frame for every client, ms.") {
             [weak g] in (g?.broadcaster.stats.withLock { $0.lastDurationSeconds } ?? 0) * 1000
         }
+        m.register(
+            "galaxy_fanout_duration_ms", kind: .gauge,
+            help: "Wall time from the start of the last completed broadcast until each of its state messages was written to its socket (or dropped), ms."
+        ) { [weak g] in Double(g?.transportStats().last_fanout_us ?? 0) / 1000 }
+        stat("galaxy_fanouts_completed_total", .counter, "Broadcasts whose every state message was written or dropped.") {
+            $0.fanouts_completed
+        }
         m.register("galaxy_broadcast_message_bytes", kind: .gauge, help: "Bytes of state messages queued for all clients in the last broadcast.") {
             [weak g] in Double(g?.broadcaster.stats.withLock { $0.lastBytes } ?? 0)
         }

@@ -279,6 +279,12 @@ int gw_send_parts(gw_server *server, uint64_t id, const gw_part *parts, size_t c
         gw_free_message(m);
         return -1;
     }
+    /* A client still sending or holding an older state frame is behind, so its frame is not timed:
+     * one stalled reader would otherwise keep every fan-out from completing. */
+    int behind = 0;
+    for (gw_message *queued = s->head; queued; queued = queued->next) {
+        behind |= queued->replaceable;
+    }
     if (replaceable) {
         server->stats.frames_replaced += (uint64_t)drop_replaceable_locked(server, s);
     }
@@ -294,7 +300,7 @@ int gw_send_parts(gw_server *server, uint64_t id, const gw_part *parts, size_t c
     }
     s->tail = m;
     s->queued_bytes += length;
-    if (replaceable) {
+    if (replaceable && !behind) {
         gw_fanout_count_locked(server, m);
     }
     if (s->queued_bytes > server->config.max_queue_bytes) {

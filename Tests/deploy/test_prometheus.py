@@ -163,6 +163,10 @@ ALERT_TESTS = textwrap.dedent(
             values: '600x40'
           - series: 'galaxy_broadcast_duration_ms{job="galaxy", component="gateway", pod="gw-fast"}'
             values: '100x40'
+          - series: 'galaxy_fanout_duration_ms{job="galaxy", component="gateway", pod="gw-slow"}'
+            values: '700x40'
+          - series: 'galaxy_fanout_duration_ms{job="galaxy", component="gateway", pod="gw-fast"}'
+            values: '120x40'
           - series: 'tick_engine_tick_duration_seconds_bucket{job="galaxy", component="engine", pod="engine", le="0.01"}'
             values: '0+0x40'
           - series: 'tick_engine_tick_duration_seconds_bucket{job="galaxy", component="engine", pod="engine", le="0.5"}'
@@ -190,6 +194,12 @@ ALERT_TESTS = textwrap.dedent(
               - exp_labels: {severity: warning, job: galaxy, component: gateway, pod: gw-slow}
                 exp_annotations:
                   summary: "Median broadcast on gw-slow is 600 ms, above half the tick interval."
+          - eval_time: 25m
+            alertname: GalaxyFanoutSlow
+            exp_alerts:
+              - exp_labels: {severity: warning, job: galaxy, component: gateway, pod: gw-slow}
+                exp_annotations:
+                  summary: "Median fan-out on gw-slow is 700 ms, above half the tick interval."
           - eval_time: 25m
             alertname: GalaxyTickNearBudget
             exp_alerts:

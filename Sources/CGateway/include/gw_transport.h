@@ -146,8 +146,9 @@ int gw_send_parts(gw_server *server, uint64_t connection_id, const gw_part *part
 
 /* Brackets the queuing of one broadcast's messages (the replaceable ones sent in between). Once
  * gw_frame_end has run and each of those messages has been written or dropped, the time since
- * gw_frame_begin is recorded as the fan-out's duration in gw_stats. A new gw_frame_begin stops
- * timing the previous broadcast. Call both from one thread. */
+ * gw_frame_begin is recorded as the fan-out's duration in gw_stats. Messages to clients that still
+ * have an older state frame queued are left out, since those clients are behind. A new
+ * gw_frame_begin stops timing the previous broadcast. Call both from one thread. */
 void gw_frame_begin(gw_server *server);
 void gw_frame_end(gw_server *server);
 

@@ -29,7 +29,7 @@ enum GatewayMetrics {
         }
         m.register(
             "galaxy_fanout_duration_ms", kind: .gauge,
-            help: "Wall time from the start of the last completed broadcast until each of its state messages was written to its socket (or dropped), ms."
+            help: "Wall time from the start of the last completed broadcast until each of its state messages was written to its socket (or dropped), ms. Clients still behind on an older frame are left out."
         ) { [weak g] in Double(g?.transportStats().last_fanout_us ?? 0) / 1000 }
         stat("galaxy_fanouts_completed_total", .counter, "Broadcasts whose every state message was written or dropped.") {
             $0.fanouts_completed

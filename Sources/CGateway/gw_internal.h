@@ -69,7 +69,7 @@ typedef struct gw_session {
     int drop_requested;
     int accepted;
 
-    /* Keepalive (service thread): see keepalive_locked in gw_sessions.c. */
+    /* Keepalive (locked, since the scan runs on any loop's thread): see keepalive_locked in gw_sessions.c. */
     double last_heard; /* monotonic seconds of the last frame of any kind from the client */
     double last_ping;  /* monotonic seconds of the last ping sent */
     int ping_due;
@@ -133,7 +133,7 @@ struct gw_server {
     gw_loop loops[GW_MAX_LOOPS];
     int loop_count;
     size_t next_loop;                /* accept thread: the loop the next connection goes to */
-    int listen_fd;                   /* locked */
+    int listen_fd;                   /* locked; the accept thread reads it, and it is closed only after that thread ends */
     int listen_shut;                 /* locked */
     pthread_t accept_thread;
     int accept_started;

@@ -115,10 +115,13 @@ static void *accept_connections(void *argument) {
     while (!atomic_load(&server->stopping)) {
         int fd = accept4(server->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
+            if (errno == EINVAL || errno == EBADF) {
+                break; /* the socket was shut down (gw_refuse_connections) */
+            }
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 usleep(10 * 1000); /* out of descriptors, so wait for closes rather than spin */
             }
-            continue; /* EINTR, ECONNABORTED, or the socket shut down by gw_stop_accepting */
+            continue; /* EINTR or ECONNABORTED */
         }
         int on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "gw_internal.h"
 
@@ -416,9 +415,9 @@ void gw_process_work(gw_loop *loop) {
     }
     pthread_mutex_unlock(&server->lock);
     for (size_t k = 0; k < adopt_count; k++) {
-        if (!lws_adopt_socket_vhost(loop->vhost, adopt[k])) {
-            close(adopt[k]);
-        }
+        /* On failure lws has closed the socket already, so closing it here could close another one
+         * that has since taken the same number. */
+        lws_adopt_socket_vhost(loop->vhost, adopt[k]);
     }
     free(adopt);
     gw_wake(server); /* the scans may have scheduled other loops' connections */

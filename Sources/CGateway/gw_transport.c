@@ -1,4 +1,5 @@
 /* Server lifecycle and the libwebsockets protocol callback that routes to HTTP and WebSocket code. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -154,6 +155,8 @@ static void keepalive_timer(lws_sorted_usec_list_t *timer) {
     lws_sul_schedule(loop->context, 0, &loop->keepalive_timer, keepalive_timer, 500 * LWS_US_PER_MS);
 }
 
+static void gw_begin_stop(gw_server *server);
+
 /* Services one loop until the server stops and every connection has closed, or 2 s after the stop. */
 static void *run_loop(void *argument) {
     gw_loop *loop = argument;
@@ -176,15 +179,24 @@ static void *run_loop(void *argument) {
             }
         }
     }
+    /* A loop that fails on its own stops the whole transport, rather than leaving the accept
+     * thread dealing connections to a loop that no thread services. */
+    gw_begin_stop(server);
     return NULL;
 }
 
 int gw_run(gw_server *server) {
-    for (int k = 1; k < server->loop_count; k++) {
+    int failed = 0;
+    for (int k = 1; k < server->loop_count && !failed; k++) {
         gw_loop *loop = &server->loops[k];
         loop->thread_started = pthread_create(&loop->thread, NULL, run_loop, loop) == 0;
+        failed = !loop->thread_started;
     }
-    gw_start_accepting(server);
+    if (failed || gw_start_accepting(server) < 0) {
+        fprintf(stderr, "galaxy gateway: failed to start the transport threads (out of threads or memory); stopping\n");
+        failed = 1;
+        gw_begin_stop(server);
+    }
     run_loop(&server->loops[0]);
     gw_stop_accepting(server);
     for (int k = 1; k < server->loop_count; k++) {
@@ -195,21 +207,26 @@ int gw_run(gw_server *server) {
     /* Contexts go only after every loop has stopped, since any loop may wake any other. */
     destroy_loops(server);
     atomic_store(&server->finished, 1);
-    return 0;
+    return failed ? -1 : 0;
+}
+
+/* Sets the stop flag, refuses new connections and wakes every loop once. Thread-safe. */
+static void gw_begin_stop(gw_server *server) {
+    atomic_store(&server->stopping, 1);
+    gw_refuse_connections(server);
+    pthread_mutex_lock(&server->lock);
+    for (int l = 0; l < server->loop_count; l++) {
+        if (server->loops[l].context) {
+            lws_cancel_service(server->loops[l].context);
+        }
+    }
+    pthread_mutex_unlock(&server->lock);
 }
 
 void gw_stop(gw_server *server) {
-    atomic_store(&server->stopping, 1);
-    gw_refuse_connections(server);
     /* The service loops only wake for events, so keep waking them until they have finished. */
     for (int k = 0; k < 100 && !atomic_load(&server->finished); k++) {
-        pthread_mutex_lock(&server->lock);
-        for (int l = 0; l < server->loop_count; l++) {
-            if (server->loops[l].context) {
-                lws_cancel_service(server->loops[l].context);
-            }
-        }
-        pthread_mutex_unlock(&server->lock);
+        gw_begin_stop(server);
         usleep(50 * 1000);
     }
 }

@@ -63,9 +63,11 @@ static int filter_upgrade(gw_server *server, gw_session *session, struct lws *ws
         gw_unregister(server, session);
         return refuse_upgrade(wsi, status);
     }
-    session->accepted = 1;
-    session->last_heard = session->last_ping = gw_now();
+    /* Under the lock, because the keepalive scan may run on another loop's thread: it must never see
+     * an accepted session without its times. */
     pthread_mutex_lock(&server->lock);
+    session->last_heard = session->last_ping = gw_now();
+    session->accepted = 1;
     server->stats.connections_total++;
     server->stats.connections_active++;
     pthread_mutex_unlock(&server->lock);
@@ -245,15 +247,15 @@ int gw_ws_callback(gw_server *server, gw_session *s, struct lws *wsi, enum lws_c
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL: {
         /* Either may come first and the session memory is freed after the drop; the first one
          * reports the close and unregisters, the second finds nothing left to do. */
+        pthread_mutex_lock(&server->lock);
         int accepted = s->accepted;
         s->accepted = 0;
-        uint64_t id = s->id;
         if (accepted) {
-            pthread_mutex_lock(&server->lock);
             server->stats.disconnections_total++;
             server->stats.connections_active--;
-            pthread_mutex_unlock(&server->lock);
         }
+        pthread_mutex_unlock(&server->lock);
+        uint64_t id = s->id;
         gw_unregister(server, s);
         if (accepted) {
             server->callbacks.on_ws_closed(server->callbacks.context, id);

@@ -11,7 +11,8 @@
  * service threads, possibly on several at once, never with the transport's
  * lock held, and must not block: they may call gw_send, gw_close and
  * gw_http_respond directly. Callbacks for one connection come from one
- * thread, in order.
+ * thread, in order. At shutdown, connections still open get their close
+ * callbacks on the gw_run thread, after every loop has stopped.
  *
  * Outgoing WebSocket messages wait in a per-connection queue. A message sent
  * as replaceable (a full-state frame) drops any older replaceable message
@@ -101,7 +102,9 @@ gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, cha
 /* Runs the service loops until gw_stop: the first on the calling thread, the
  * others on threads of their own, and the accept thread. Then closes every
  * WebSocket with 1001, waits up to 2 s for the close frames to go out and
- * destroys the libwebsockets contexts. Returns 0. */
+ * destroys the libwebsockets contexts. Returns 0, or -1 when its threads
+ * could not start (the transport then stops at once). A loop that fails
+ * stops the whole transport. */
 int gw_run(gw_server *server);
 
 /* Asks gw_run to finish and waits (up to 5 s) until it has. Thread-safe, but

@@ -24,6 +24,7 @@ public final class GatewayServer: @unchecked Sendable {
     let broadcaster: Broadcaster
     private(set) var transport: OpaquePointer?
     private var serviceThread: Thread?
+    private let stopped = Atomic<Bool>(false)
     private let serviceDone = DispatchSemaphore(value: 0)
 
     init(
@@ -75,15 +76,25 @@ public final class GatewayServer: @unchecked Sendable {
         logger.info("gateway listening", [("port", port), ("address", configuration.bindAddress ?? "*")])
     }
 
-    /// Closes every WebSocket with 1001 and stops the transport (waits up to a few seconds).
+    /// Closes every WebSocket with 1001 and stops the transport (waits up to a few seconds). The
+    /// transport's memory stays until deinit: request and message handlers still running may call
+    /// it, and find no connection to send to.
     public func stop() {
-        guard let server = transport else { return }
+        guard let server = transport, !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         broadcaster.stop()
         gw_stop(server)
         serviceDone.wait()
-        gw_destroy(server)
-        transport = nil
         logger.info("gateway stopped")
+    }
+
+    deinit {
+        if let server = transport {
+            if !stopped.load(ordering: .acquiring) {
+                gw_stop(server)
+                serviceDone.wait()
+            }
+            gw_destroy(server)
+        }
     }
 
     /// Hands a frame to the broadcast thread; called on the tick thread, returns at once.

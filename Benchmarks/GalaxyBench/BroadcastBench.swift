@@ -3,7 +3,7 @@ import GalaxyServer
 
 /// The gateway's per-frame broadcast work (frame index, client views, shared fragments, per-client
 /// encoding) without a transport. One workload has 10,000 ships and 1,000 clients that each look at the
-/// default 1,000 km about their own ship; the other has 1,000 ships and 1,000 clients that each see
+/// default 1,000 km about their own ship. The other has 1,000 ships and 1,000 clients that each see
 /// every ship. Frames come from a running engine, one 1 s tick apart, so ships move in and out of views
 /// and clients get delta frames with a full one every 30th (staggered across clients).
 enum BroadcastBench {

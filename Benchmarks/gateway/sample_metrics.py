@@ -37,7 +37,7 @@ def main():
     line = {"bench": "galaxy_broadcast", "ships": args.ships, "clients": args.clients, "samples": len(rows)}
     if rows:
         broadcast = [r["galaxy_broadcast_duration_ms"] for r in rows]
-        # Each sample holds the last completed fan-out, so one tick's value can appear in two samples.
+        # Each sample contains the last completed fan-out, so one tick's value can appear in two samples.
         fanout = [r.get("galaxy_fanout_duration_ms", 0) for r in rows]
         line.update({
             "broadcast_median_ms": statistics.median(broadcast), "broadcast_max_ms": max(broadcast),

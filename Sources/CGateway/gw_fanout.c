@@ -1,6 +1,6 @@
 /* Fan-out timing: from the start of a broadcast until the last of its messages has left its queue.
  * The application's broadcast time ends once every message is queued. The sockets take the bytes
- * later, so only the transport knows when the last client has been served. */
+ * later, so only the transport can record when the last client has been served. */
 #include "gw_internal.h"
 
 static void finish_if_done_locked(gw_server *server) {

@@ -133,7 +133,7 @@ struct gw_server {
     gw_loop loops[GW_MAX_LOOPS];
     int loop_count;
     size_t next_loop;                /* accept thread: the loop the next connection goes to */
-    int listen_fd;                   /* locked; the accept thread reads it, and it is closed only after that thread ends */
+    int listen_fd;                   /* locked, except that the accept thread reads it, which is safe because it closes only after that thread ends */
     int listen_shut;                 /* locked */
     pthread_t accept_thread;
     int accept_started;
@@ -166,7 +166,7 @@ gw_message *gw_pop_locked(gw_server *server, gw_session *session);
 void gw_fanout_count_locked(gw_server *server, gw_message *message);
 void gw_fanout_settle_locked(gw_server *server, gw_message *message);
 void gw_process_work(gw_loop *loop);
-/* The copy of a shared buffer that `loop` may write frame headers into; NULL when out of memory. */
+/* Returns the copy of a shared buffer that `loop` may write frame headers into, or NULL when out of memory. */
 unsigned char *gw_shared_bytes_for(gw_shared *shared, const gw_loop *loop);
 
 /* Listening socket and accept thread (gw_listener.c). */

@@ -382,8 +382,8 @@ static void keepalive_locked(gw_server *server, double now) {
     }
 }
 
-/* Runs on a loop's service thread after each wake: the scans when due (over every connection; they
- * only mark and schedule), then this loop's scheduled sessions and newly accepted sockets. */
+/* Processes a loop's work on its service thread after each wake. The scans, when due, cover every
+ * connection but only mark and schedule. Then come this loop's scheduled sessions and new sockets. */
 void gw_process_work(gw_loop *loop) {
     gw_server *server = loop->server;
     atomic_store(&loop->wake_pending, 0);

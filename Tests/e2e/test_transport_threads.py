@@ -20,7 +20,7 @@ def ship_states(server, player, frames):
     return states
 
 
-def test_clients_of_every_service_thread_receive_intact_frames(servers):
+def test_frames_intact_across_threads(servers):
     # Sixteen clients on four loops, four each, reading at once, with 300 ships in view at 10 ticks a
     # second: their messages point into the same shared buffers, which each loop writes frame headers
     # around in a copy of its own. When the loops wrote into one buffer, this caught the corruption
@@ -37,7 +37,7 @@ def test_clients_of_every_service_thread_receive_intact_frames(servers):
             assert len({v[ship_id] for v in views}) == 1, f"ship {ship_id} differs between clients at tick {tick}"
 
 
-def test_second_server_on_the_same_port_fails_to_start(servers, tmp_path):
+def test_second_server_same_port_fails(servers, tmp_path):
     first = servers.new()
     argv = [str(first.binary), "serve", "--port", str(first.port), "--bind", "127.0.0.1"]
     argv += ["--data-dir", str(tmp_path / "second-data")]
@@ -47,7 +47,7 @@ def test_second_server_on_the_same_port_fails_to_start(servers, tmp_path):
     assert first.healthy()
 
 
-def test_transport_threads_out_of_range_is_refused(binary, tmp_path):
+def test_transport_threads_out_of_range(binary, tmp_path):
     argv = [str(binary), "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "data")]
     result = subprocess.run(argv + ["--transport-threads", "0"], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0

@@ -1,11 +1,11 @@
 /*
  * HTTP and WebSocket transport for the Galaxy gateway, over libwebsockets 4.1.
  *
- * The transport listens on its own socket and an accept thread deals the
- * accepted connections out in turn to service_threads service loops, each a
- * libwebsockets context on a thread of its own (this libwebsockets build
- * serves one context from one thread only). A loop owns its connections for
- * their lifetime. Other threads hand work to a loop through the thread-safe
+ * The transport listens on its own socket. An accept thread deals the
+ * accepted connections out in turn to service_threads service loops. Each
+ * loop is a libwebsockets context on a thread of its own, because this
+ * libwebsockets build serves one context from one thread only. A loop owns
+ * its connections for their lifetime. Other threads hand work to a loop through the thread-safe
  * gw_send, gw_close and gw_http_respond, which queue under a lock and wake
  * that loop. Callbacks into the application (gw_callbacks) run on the
  * service threads, possibly on several at once, never with the transport's

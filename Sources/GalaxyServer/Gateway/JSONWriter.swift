@@ -95,31 +95,18 @@ struct JSONWriter {
         raw("]")
     }
 
-    /// Appends a JSON array of three numbers (without the array that a variadic call allocates).
-    mutating func numbers(_ a: Double, _ b: Double, _ c: Double) {
+    /// Appends a JSON array of the first `count` lanes of `lanes`, without the array that the variadic
+    /// form allocates.
+    mutating func numbers(lanes: SIMD4<Double>, count: Int = 4) {
         bytes.append(UInt8(ascii: "["))
-        number(a)
-        bytes.append(UInt8(ascii: ","))
-        number(b)
-        bytes.append(UInt8(ascii: ","))
-        number(c)
+        for k in 0..<count {
+            if k > 0 { bytes.append(UInt8(ascii: ",")) }
+            number(lanes[k])
+        }
         bytes.append(UInt8(ascii: "]"))
     }
 
-    /// Appends a JSON array of four numbers.
-    mutating func numbers(_ a: Double, _ b: Double, _ c: Double, _ d: Double) {
-        bytes.append(UInt8(ascii: "["))
-        number(a)
-        bytes.append(UInt8(ascii: ","))
-        number(b)
-        bytes.append(UInt8(ascii: ","))
-        number(c)
-        bytes.append(UInt8(ascii: ","))
-        number(d)
-        bytes.append(UInt8(ascii: "]"))
-    }
-
-    mutating func vector(_ v: SIMD3<Double>) { numbers(v.x, v.y, v.z) }
+    mutating func vector(_ v: SIMD3<Double>) { numbers(lanes: SIMD4(v, 0), count: 3) }
 
     mutating func key(_ name: String) {
         string(name)

@@ -197,7 +197,7 @@ enum StateEncoder {
         w.member("p", ship.position)
         w.member("v", ship.velocity)
         w.raw(",\"q\":")
-        w.numbers(ship.attitude.x, ship.attitude.y, ship.attitude.z, ship.attitude.w)
+        w.numbers(lanes: SIMD4(ship.attitude.x, ship.attitude.y, ship.attitude.z, ship.attitude.w))
     }
 
     /// Writes the members that only the owner receives, and the ship's closing brace.

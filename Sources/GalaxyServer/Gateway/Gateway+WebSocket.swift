@@ -59,8 +59,11 @@ extension GatewayServer {
         guard !binary else {
             return send(connection, StateEncoder.error(seq: nil, code: "binary_not_supported", message: "binary frames are not accepted; send JSON text"))
         }
-        guard let json = JSONValue.parse(bytes) else {
-            return send(connection, StateEncoder.error(seq: nil, code: "invalid_json", message: "message is not valid JSON"))
+        let json: JSONValue
+        do throws(JSONSyntaxError) {
+            json = try JSONParser.parse(bytes)
+        } catch {
+            return send(connection, StateEncoder.error(seq: nil, code: "invalid_json", message: "message is not valid JSON: \(error)"))
         }
         let seq = ClientMessageParser.sequence(of: json)
         guard admitted else {

@@ -30,9 +30,10 @@ let package = Package(
             name: "CGateway",
             path: "Sources/CGateway",
             cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"])],
-            linkerSettings: [.linkedLibrary("websockets")]
+            linkerSettings: [.linkedLibrary("websockets"), .linkedLibrary("z")]
         ),
         .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "GalaxyServer",
             dependencies: ["CPhysicsKernels", "COpenBLAS", "CSQLite", "CPostgres", "CGateway", "CSodium", "CHiredis"],
@@ -54,7 +55,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GalaxyServerTests",
-            dependencies: ["GalaxyServer", "CPhysicsKernels", "COpenBLAS"],
+            dependencies: ["GalaxyServer", "CPhysicsKernels", "COpenBLAS", "CZlib"],
             path: "Tests/GalaxyServerTests",
             resources: [.copy("Fixtures")]
         ),

@@ -2,7 +2,7 @@
 # Installs the Debian packages Galaxy builds and tests with, skipping those already present.
 # Needs root (apt-get). Safe to run repeatedly.
 set -euo pipefail
-packages=(pkg-config libopenblas-dev libsqlite3-dev libpq-dev libwebsockets-dev libhiredis-dev libsodium-dev
+packages=(pkg-config libopenblas-dev libsqlite3-dev libpq-dev libwebsockets-dev libhiredis-dev libsodium-dev zlib1g-dev
           postgresql redis-server python3-pip chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do

@@ -69,6 +69,19 @@ static void deliver(gw_server *server, gw_session *s) {
     server->callbacks.on_http(server->callbacks.context, &request);
 }
 
+void gw_copy_query(struct lws *wsi, char *query, size_t size) {
+    size_t used = 0;
+    query[0] = '\0';
+    for (int k = 0; used + 1 < size; k++) {
+        char argument[1024];
+        if (lws_hdr_copy_fragment(wsi, argument, sizeof(argument), WSI_TOKEN_HTTP_URI_ARGS, k) < 0) {
+            break;
+        }
+        int n = snprintf(query + used, size - used, "%s%s", k ? "&" : "", argument);
+        used = n < 0 ? used : (used + (size_t)n < size ? used + (size_t)n : size - 1);
+    }
+}
+
 static int begin_request(gw_server *server, gw_session *s, struct lws *wsi) {
     gw_register(server, s, wsi, GW_KIND_HTTP);
     gw_http_reset(s);
@@ -78,7 +91,7 @@ static int begin_request(gw_server *server, gw_session *s, struct lws *wsi) {
     snprintf(s->method, sizeof(s->method), "%s", method_name(method));
     snprintf(s->path, sizeof(s->path), "%.*s", uri_length > 0 ? uri_length : 0, uri ? uri : "");
     s->query[0] = s->authorization[0] = s->remote[0] = '\0';
-    lws_hdr_copy(wsi, s->query, sizeof(s->query), WSI_TOKEN_HTTP_URI_ARGS);
+    gw_copy_query(wsi, s->query, sizeof(s->query));
     lws_hdr_copy(wsi, s->authorization, sizeof(s->authorization), WSI_TOKEN_HTTP_AUTHORIZATION);
     lws_get_peer_simple(wsi, s->remote, sizeof(s->remote));
     int may_have_body = method == LWSHUMETH_POST || method == LWSHUMETH_PUT || method == LWSHUMETH_PATCH;

@@ -42,6 +42,7 @@ typedef struct gw_message {
     uint64_t frame; /* the broadcast it belongs to (gw_frame_begin), or 0 */
     size_t length; /* payload bytes over all segments */
     int replaceable;
+    int binary;
     int started;
     size_t segment_count, next_segment;
     gw_segment *segments; /* inside this allocation, followed by the copied parts' storage */
@@ -149,6 +150,10 @@ struct gw_server {
 };
 
 double gw_now(void);
+
+/* Copies the request's query string into `query`, its arguments joined by '&' (libwebsockets keeps
+ * each argument as a separate fragment); truncated to `size` - 1 bytes. */
+void gw_copy_query(struct lws *wsi, char *query, size_t size);
 
 /* Session table and queues (gw_sessions.c); functions named *_locked expect the lock held. */
 void gw_register(gw_server *server, gw_session *session, struct lws *wsi, int kind);

@@ -161,7 +161,7 @@ static size_t aligned(size_t size) {
 
 /* Builds a message from its parts: copies the private parts (each after LWS_PRE bytes of
  * headroom) and takes a reference on the shared buffer of every shared part. */
-static gw_message *make_message(const gw_part *parts, size_t count, int replaceable) {
+static gw_message *make_message(const gw_part *parts, size_t count, int flags) {
     size_t segments = 0, storage = 0;
     for (size_t k = 0; k < count; k++) {
         if (parts[k].length == 0) {
@@ -182,7 +182,8 @@ static gw_message *make_message(const gw_part *parts, size_t count, int replacea
     }
 
     memset(m, 0, sizeof(gw_message));
-    m->replaceable = replaceable;
+    m->replaceable = (flags & GW_SEND_REPLACEABLE) != 0;
+    m->binary = (flags & GW_SEND_BINARY) != 0;
     m->segments = (gw_segment *)((unsigned char *)m + aligned(sizeof(gw_message)));
     unsigned char *next_storage = (unsigned char *)m + header;
     if (segments == 0) {
@@ -259,16 +260,17 @@ static int drop_replaceable_locked(gw_server *server, gw_session *session) {
     return dropped;
 }
 
-int gw_send(gw_server *server, uint64_t id, const uint8_t *data, size_t length, int replaceable) {
+int gw_send(gw_server *server, uint64_t id, const uint8_t *data, size_t length, int flags) {
     gw_part part = {data, length, NULL};
-    return gw_send_parts(server, id, &part, 1, replaceable);
+    return gw_send_parts(server, id, &part, 1, flags);
 }
 
-int gw_send_parts(gw_server *server, uint64_t id, const gw_part *parts, size_t count, int replaceable) {
-    gw_message *m = make_message(parts, count, replaceable);
+int gw_send_parts(gw_server *server, uint64_t id, const gw_part *parts, size_t count, int flags) {
+    gw_message *m = make_message(parts, count, flags);
     if (!m) {
         return -1;
     }
+    int replaceable = m->replaceable;
     size_t length = m->length;
     int result = 0;
     pthread_mutex_lock(&server->lock);

@@ -56,7 +56,7 @@ static int filter_upgrade(gw_server *server, gw_session *session, struct lws *ws
     gw_register(server, session, wsi, GW_KIND_WS);
     char path[1024] = "", query[1024] = "", remote[64] = "";
     lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
-    lws_hdr_copy(wsi, query, sizeof(query), WSI_TOKEN_HTTP_URI_ARGS);
+    gw_copy_query(wsi, query, sizeof(query));
     lws_get_peer_simple(wsi, remote, sizeof(remote));
     int status = server->callbacks.on_ws_open(server->callbacks.context, session->id, path, query, remote);
     if (status != 0) {
@@ -186,7 +186,8 @@ static int write_one(gw_server *server, gw_session *s, struct lws *wsi) {
     }
 
     int last = index + 1 == m->segment_count;
-    int flags = (index == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION) | (last ? 0 : LWS_WRITE_NO_FIN);
+    int first = m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+    int flags = (index == 0 ? first : LWS_WRITE_CONTINUATION) | (last ? 0 : LWS_WRITE_NO_FIN);
     if (write_segment(s, wsi, &segment, flags) < 0) {
         return -1;
     }

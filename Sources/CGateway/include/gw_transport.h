@@ -117,9 +117,14 @@ void gw_destroy(gw_server *server);
 /* Port actually bound. */
 int gw_port(const gw_server *server);
 
-/* Queues a text message. Returns 0, or -1 if the connection is gone, or -2
+/* Flags of gw_send and gw_send_parts. A replaceable message is a state frame (see the top of this
+ * file); a binary one goes out as a binary WebSocket message instead of text. */
+#define GW_SEND_REPLACEABLE 1
+#define GW_SEND_BINARY 2
+
+/* Queues a message. Returns 0, or -1 if the connection is gone, or -2
  * if it was dropped for exceeding max_queue_bytes. */
-int gw_send(gw_server *server, uint64_t connection_id, const uint8_t *data, size_t length, int replaceable);
+int gw_send(gw_server *server, uint64_t connection_id, const uint8_t *data, size_t length, int flags);
 
 /* A reference-counted, immutable byte buffer that messages of many connections can share. The
  * transport keeps a reference for every queued part that points into it. */
@@ -142,10 +147,19 @@ typedef struct gw_part {
     gw_shared *shared;
 } gw_part;
 
-/* Queues a text message made of `count` parts in order, with the results of gw_send. The client
- * receives it as one message: a WebSocket frame per part, the first a text frame and the others
- * continuations. Parts of length 0 are skipped. */
-int gw_send_parts(gw_server *server, uint64_t connection_id, const gw_part *parts, size_t count, int replaceable);
+/* Queues a message made of `count` parts in order, with the flags and results of gw_send. The
+ * client receives it as one message: a WebSocket frame per part, the first a text (or binary) frame
+ * and the others continuations. Parts of length 0 are skipped. */
+int gw_send_parts(gw_server *server, uint64_t connection_id, const gw_part *parts, size_t count, int flags);
+
+/* Compresses `length` bytes at `data` as raw DEFLATE in blocks of `block_bytes` (the last may be
+ * shorter), each ended by a full flush: a block's output starts on a byte boundary and refers to no
+ * earlier block, so any run of whole blocks can be spliced into another DEFLATE stream at a byte
+ * boundary. No block is final. `offsets` must hold one entry per block plus one; offsets[b] is where
+ * block b starts in the output and the last entry is its length. Returns the output, which the caller
+ * frees with free(), and its length in *out_length; NULL on failure. `level` is zlib's, 1 to 9. */
+uint8_t *gw_deflate_blocks(const uint8_t *data, size_t length, size_t block_bytes, int level, size_t *offsets,
+                           size_t *out_length);
 
 /* Brackets the queuing of one broadcast's messages (the replaceable ones sent in between). Once
  * gw_frame_end has run and each of those messages has been written or dropped, the time since

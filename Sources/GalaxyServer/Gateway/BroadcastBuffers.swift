@@ -1,15 +1,24 @@
 import CGateway
 
-/// A frame's fragment buffers, copied once into the transport's reference-counted shared buffers, which
-/// every client's queued message points into. Call `release` once every message has been queued.
+/// A frame's fragment buffers, and their compressed form when some client takes compressed state,
+/// copied once into the transport's reference-counted shared buffers, which every client's queued
+/// message points into. Call `release` once every message has been queued.
 final class BroadcastBuffers: @unchecked Sendable {
     private let fragments: FrameFragments
+    private let deflated: DeflatedFragments?
     /// `gw_shared` handles by fragment kind; nil when empty or when allocation failed.
     private let handles: [OpaquePointer?]
+    private let deflatedHandles: [OpaquePointer?]
 
-    init(_ fragments: FrameFragments) {
+    init(_ fragments: FrameFragments, deflated: DeflatedFragments? = nil) {
         self.fragments = fragments
-        handles = fragments.buffers.map { buffer in
+        self.deflated = deflated
+        handles = BroadcastBuffers.share(fragments.buffers)
+        deflatedHandles = BroadcastBuffers.share(deflated?.buffers ?? [])
+    }
+
+    private static func share(_ buffers: [[UInt8]]) -> [OpaquePointer?] {
+        buffers.map { buffer in
             buffer.isEmpty ? nil : buffer.withUnsafeBufferPointer { gw_shared_create($0.baseAddress, $0.count) }
         }
     }
@@ -19,7 +28,7 @@ final class BroadcastBuffers: @unchecked Sendable {
         guard message.runs.allSatisfy({ handles[$0.kind.rawValue] != nil }) else {
             // Without a shared buffer (allocation failed), the message goes out as one copied buffer.
             let bytes = message.joined(fragments)
-            _ = bytes.withUnsafeBufferPointer { gw_send(transport, connection, $0.baseAddress, $0.count, 1) }
+            _ = bytes.withUnsafeBufferPointer { gw_send(transport, connection, $0.baseAddress, $0.count, GW_SEND_REPLACEABLE) }
             return
         }
         message.head.withUnsafeBufferPointer { head in
@@ -31,13 +40,49 @@ final class BroadcastBuffers: @unchecked Sendable {
                     parts.append(gw_part(data: start, length: run.range.count, shared: handle))
                 }
                 parts.append(gw_part(data: tail.baseAddress, length: tail.count, shared: nil))
-                _ = gw_send_parts(transport, connection, parts, parts.count, 1)
+                _ = gw_send_parts(transport, connection, parts, parts.count, GW_SEND_REPLACEABLE)
             }
+        }
+    }
+
+    /// Queues `message` compressed (see `DeflatedMessage`) as a replaceable binary state frame.
+    func sendDeflated(_ message: FrameMessage, to connection: UInt64, transport: OpaquePointer) {
+        let stream = DeflatedMessage(message, plain: fragments, deflated: deflated)
+        let flags = GW_SEND_REPLACEABLE | GW_SEND_BINARY
+        let shared = stream.parts.allSatisfy { part in
+            if case .shared(let kind, _) = part { return deflatedHandles.indices.contains(kind.rawValue) && deflatedHandles[kind.rawValue] != nil }
+            return true
+        }
+        guard shared else {
+            let bytes = stream.joined(deflated)
+            _ = bytes.withUnsafeBufferPointer { gw_send(transport, connection, $0.baseAddress, $0.count, flags) }
+            return
+        }
+        // The own parts go into one buffer, so that a single borrow of it covers every pointer passed.
+        var own: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for case .own(let bytes) in stream.parts {
+            ranges.append(own.count..<own.count + bytes.count)
+            own.append(contentsOf: bytes)
+        }
+        own.withUnsafeBufferPointer { own in
+            var next = ranges.makeIterator()
+            let parts = stream.parts.map { part -> gw_part in
+                switch part {
+                case .own:
+                    let range = next.next()!
+                    return gw_part(data: own.baseAddress.map { $0 + range.lowerBound }, length: range.count, shared: nil)
+                case .shared(let kind, let range):
+                    let handle = deflatedHandles[kind.rawValue]
+                    return gw_part(data: gw_shared_data(handle)! + range.lowerBound, length: range.count, shared: handle)
+                }
+            }
+            _ = gw_send_parts(transport, connection, parts, parts.count, flags)
         }
     }
 
     /// Drops this frame's references; queued messages keep the buffers alive until they are sent.
     func release() {
-        for handle in handles { gw_shared_release(handle) }
+        for handle in handles + deflatedHandles { gw_shared_release(handle) }
     }
 }

@@ -94,8 +94,8 @@ final class Broadcaster: @unchecked Sendable {
 
     /// Encodes one frame for `clients` and queues each message on `transport` (nothing is sent when it is
     /// nil). Returns the sessions with their delta bookkeeping advanced, in no particular order, and the
-    /// total message bytes. `inspect`, when given, receives each client's whole message (for tests and
-    /// benchmarks that compare bytes); it is called from several threads at once.
+    /// total message bytes. `inspect`, when given, receives each client's whole message as sent, compressed
+    /// or not (for tests and benchmarks that compare bytes); it is called from several threads at once.
     static func encode(
         _ index: FrameIndex, clients: [ClientSession], transport: OpaquePointer?, phases: inout Phases,
         inspect: (@Sendable (_ connectionID: UInt64, _ message: [UInt8]) -> Void)? = nil
@@ -113,7 +113,9 @@ final class Broadcaster: @unchecked Sendable {
         let needed = Broadcaster.neededRanks(visible, count: index.frame.ships.count)
         phases.views = lap()
         let fragments = FrameFragments(index: index, needed: needed, workers: workers)
-        let shared = BroadcastBuffers(fragments)
+        // Compressed once for all clients that asked for it, and only when one did.
+        let deflated = clients.contains { $0.encoding == .deflate } ? DeflatedFragments(fragments, workers: workers) : nil
+        let shared = BroadcastBuffers(fragments, deflated: deflated)
         phases.fragments = lap()
         let bytes = Atomic<Int>(0)
         let updated = Mutex<[ClientSession]>([])
@@ -124,8 +126,18 @@ final class Broadcaster: @unchecked Sendable {
                 var session = clients[k]
                 let forceFull = transport.value.map { gw_replaceable_pending($0, session.connectionID) != 0 } ?? false
                 let message = StateEncoder.state(index, visible: visible[k], fragments: fragments, for: &session, forceFull: forceFull)
-                if let transport = transport.value { shared.send(message, to: session.connectionID, transport: transport) }
-                inspect?(session.connectionID, message.joined(fragments))
+                if let transport = transport.value {
+                    if session.encoding == .deflate {
+                        shared.sendDeflated(message, to: session.connectionID, transport: transport)
+                    } else {
+                        shared.send(message, to: session.connectionID, transport: transport)
+                    }
+                }
+                if let inspect {
+                    let bytes = session.encoding == .deflate
+                        ? DeflatedMessage(message, plain: fragments, deflated: deflated).joined(deflated) : message.joined(fragments)
+                    inspect(session.connectionID, bytes)
+                }
                 bytes.add(message.count, ordering: .relaxed)
                 results.append(session)
             }

@@ -52,6 +52,12 @@ struct FrameFragments: Sendable {
         ranks = count
     }
 
+    /// Fragments with the given buffers and no ranks, for tests of what is built on the buffers alone.
+    init(buffers: [[UInt8]]) {
+        self.buffers = buffers
+        (starts, ends, ranks) = ([], [], 0)
+    }
+
     /// Byte range of the fragments of ranks `first...last` in the buffer of `kind`, leading comma included.
     /// The ranks between them must all be needed, or the range would take other ships with it.
     func range(_ kind: Kind, from first: Int, through last: Int) -> Range<Int> {

@@ -6,11 +6,10 @@ extension GatewayServer {
     /// Upgrade filter on a transport thread: 0 accepts, an HTTP status refuses.
     func handleOpen(_ connection: UInt64, path: String, query: String, remote: String) -> Int32 {
         guard path == "/ws" else { return 404 }
-        let token = query.split(separator: "&").compactMap { pair -> String? in
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            return parts.count == 2 && parts[0] == "token" ? String(parts[1]).removingPercentEncoding : nil
-        }.first
-        guard let token, !token.isEmpty else { return 401 }
+        let arguments = GatewayServer.queryArguments(query)
+        guard let token = arguments["token"], !token.isEmpty else { return 401 }
+        // An unknown encoding is refused rather than ignored, so a client never misreads its frames.
+        guard let encoding = StateEncoding(rawValue: arguments["encoding"] ?? StateEncoding.json.rawValue) else { return 400 }
         let player: PlayerRecord?
         do {
             player = try accounts.authenticate(token: token)
@@ -20,6 +19,7 @@ extension GatewayServer {
         }
         guard let player else { return 401 }
         var session = ClientSession(connectionID: connection, player: player)
+        session.encoding = encoding
         let index = latestFrame.withLock { $0 }
         if let first = index?.shipsByOwner[player.id]?.first.map({ index!.frame.ships[$0].id }) {
             session.view = ViewRequest(focus: .ship(first), radiusMeters: GatewayServer.defaultViewRadiusMeters)
@@ -29,6 +29,19 @@ extension GatewayServer {
         sessions.withLock { $0[connection] = session }
         logger.debug("client connected", [("connection", connection), ("player", player.id), ("remote", remote)])
         return 0
+    }
+
+    /// Decodes `name=value` pairs separated by '&'; the first of a repeated name wins.
+    static func queryArguments(_ query: String) -> [String: String] {
+        var arguments: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let name = String(parts[0]).removingPercentEncoding,
+                let value = String(parts[1]).removingPercentEncoding, arguments[name] == nil
+            else { continue }
+            arguments[name] = value
+        }
+        return arguments
     }
 
     func handleClosed(_ connection: UInt64) {

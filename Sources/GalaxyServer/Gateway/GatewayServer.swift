@@ -111,7 +111,7 @@ public final class GatewayServer: @unchecked Sendable {
 
     func send(_ connection: UInt64, _ bytes: [UInt8], replaceable: Bool = false) {
         guard let server = transport else { return }
-        _ = bytes.withUnsafeBufferPointer { gw_send(server, connection, $0.baseAddress, $0.count, replaceable ? 1 : 0) }
+        _ = bytes.withUnsafeBufferPointer { gw_send(server, connection, $0.baseAddress, $0.count, replaceable ? GW_SEND_REPLACEABLE : 0) }
     }
 
     func close(_ connection: UInt64, code: UInt16, reason: String) {

@@ -4,20 +4,23 @@
 # Usage: Benchmarks/gateway/ab.sh BINARY_A BINARY_B [rounds, default 3] [seconds per measurement, default 20]
 # Environment: CLIENTS (default 1000), STATE_DIR and TRANSPORT_THREADS as in run.sh, OUT (default
 # Benchmarks/results/gateway-ab.jsonl). Each loadgen line and metrics line gets a "build" field, A or B.
+# LOADGEN_ARGS adds options to every cloadgen run, split at spaces: LOADGEN_ARGS=--deflate measures
+# clients that request compressed state, and their lines then have "encoding": "deflate".
 # The C load generator is used; the world and its players are shared with run.sh's full-state run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ $# -ge 2 ] || { sed -n 2,6p "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n 2,8p "$0" >&2; exit 2; }
 binaries=("$(realpath "$1")" "$(realpath "$2")")
 rounds="${3:-3}"
 seconds="${4:-20}"
 clients="${CLIENTS:-1000}"
 state="${STATE_DIR:-${TMPDIR:-/tmp}/galaxy-gateway-bench}"
 out="${OUT:-Benchmarks/results/gateway-ab.jsonl}"
+read -r -a loadgen_args <<< "${LOADGEN_ARGS:-}"
 port=18481
 ulimit -n "$(ulimit -Hn)"
 mkdir -p "$state/full" "$(dirname "$out")"
-cc -O2 -Wall -Wextra -o "$state/cloadgen" Benchmarks/gateway/cloadgen/*.c -lpthread -lm
+cc -O2 -Wall -Wextra -o "$state/cloadgen" Benchmarks/gateway/cloadgen/*.c -lpthread -lm -lz
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
 serve() {  # serve BINARY
@@ -48,7 +51,8 @@ for round in $(seq "$rounds"); do
       --seconds "$seconds" --clients "$clients" --ships 1000 > "$state/ab-metrics.jsonl" &
     sampler=$!
     "$state/cloadgen" --base "http://127.0.0.1:$port" --clients "$clients" --seconds "$seconds" \
-      --tokens "$state/full/tokens.json" --label "ab_round_$round" --view-radius-m 1e13 --steer | tag "$build" | tee -a "$out"
+      --tokens "$state/full/tokens.json" --label "ab_round_$round" --view-radius-m 1e13 --steer "${loadgen_args[@]}" \
+      | tag "$build" | tee -a "$out"
     wait "$sampler"
     tag "$build" < "$state/ab-metrics.jsonl" | tee -a "$out"
     stop_server

@@ -2,7 +2,8 @@
 # Gateway benchmark, side by side in one run: Galaxy (release build) and the Python asyncio reference
 # gateway, each serving 100 and 1,000 WebSocket clients on loopback, Galaxy once more at the largest
 # count with clients that do not steer (as the reference's clients), and Galaxy with 10,000 ships where
-# each client sees only its view.
+# each client sees only its view. With LOADGEN=c, Galaxy also serves the largest count of steering
+# clients that request compressed state (cloadgen --deflate, label galaxy_full_state_1000_ships_deflate).
 # Usage: Benchmarks/gateway/run.sh [seconds per measurement, default 20]
 # Environment:
 #   CLIENTS (default "100 1000") and VIEW_CLIENTS (default 1000) set the client counts.
@@ -12,7 +13,8 @@
 #   between runs, because registering 1,000 players (argon2id each) takes minutes.
 #   TRANSPORT_THREADS (default: the server's own default) is passed to galaxy serve --transport-threads.
 #   LOADGEN (default py) picks the client of the measured runs: py for loadgen.py, c for the C client in cloadgen/,
-#   which is compiled into the state directory and takes less CPU from the server under test.
+#   which is compiled into the state directory and takes less CPU from the server under test. Only the C
+#   client can request compressed state, so the deflate measurement runs only with LOADGEN=c.
 #   Registering players (--prepare) always uses loadgen.py.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,7 +33,7 @@ mkdir -p "$(dirname "$out")" "$state/full" "$state/view"
 case "$loadgen_kind" in
   py) loadgen=(python3 Benchmarks/gateway/loadgen.py) ;;
   c)
-    cc -O2 -Wall -Wextra -o "$state/cloadgen" Benchmarks/gateway/cloadgen/*.c -lpthread -lm
+    cc -O2 -Wall -Wextra -o "$state/cloadgen" Benchmarks/gateway/cloadgen/*.c -lpthread -lm -lz
     loadgen=("$state/cloadgen")
     ;;
   *) echo "LOADGEN must be py or c, got '$loadgen_kind'" >&2; exit 2 ;;
@@ -73,6 +75,11 @@ for clients in $clients_list; do
 done
 # Without steering, like the reference's clients, at the largest client count.
 measure_galaxy 18481 "$max_clients" 1000 "$state/full/tokens.json" galaxy_full_state_1000_ships_no_steer --view-radius-m 1e13
+# Steering clients as in the first runs, but with every state message as a raw DEFLATE stream.
+if [ "$loadgen_kind" = c ]; then
+  measure_galaxy 18481 "$max_clients" 1000 "$state/full/tokens.json" galaxy_full_state_1000_ships_deflate \
+    --view-radius-m 1e13 --steer --deflate
+fi
 stop_server "$full_pid"
 
 # The reference gateway, one process per client count so that its fan-out figure is per count.

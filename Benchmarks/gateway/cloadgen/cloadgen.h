@@ -6,6 +6,15 @@
  * "server_time_ms" stamp (same machine, same clock), and its size. Prints one JSON line with the
  * same keys as loadgen.py. Tokens come from the file that `loadgen.py --prepare` writes.
  *
+ * With --deflate the clients request encoding=deflate, and the server sends each state message as a
+ * binary message holding a raw DEFLATE stream (RFC 1951, no zlib or gzip header). A client then
+ * inflates only the message's first bytes to read the stamp. It inflates its first binary message and
+ * every DEFLATE_CHECK_INTERVAL-th one after it in full, to check that the stream ends with a final
+ * block at the end of the payload and that the text is a state object. The output line then also has
+ * "encoding", "deflate_checked" (sampled messages checked), "deflate_errors" (messages that failed to
+ * inflate or failed the check) and "mean_inflated_bytes" (over the sampled messages that passed, warm-up
+ * included). "mean_frame_bytes" remains the payload size on the wire, which is then the compressed size.
+ *
  * The load generator shares the cores with the server under test, so it keeps its CPU cost low.
  * Each thread runs one epoll loop over its share of the clients and parses frame headers
  * incrementally. It keeps only the first bytes of each message and drops the rest of a large
@@ -19,12 +28,13 @@
  *   tokens.c      players from the tokens file
  *   output.c      sending frames, closing and failing clients
  *   frames.c      parsing received frames, handling the messages they complete
+ *   inflate.c     inflating and checking the binary state messages of --deflate
  *   connection.c  connecting, the upgrade handshake, reading sockets
  *   worker.c      one epoll loop per thread
  *   summary.c     the output JSON line
  *   main.c        main()
  *
- * Build, in this folder: cc -O2 -Wall -Wextra -o cloadgen *.c -lpthread -lm
+ * Build, in this folder: cc -O2 -Wall -Wextra -o cloadgen *.c -lpthread -lm -lz
  */
 #ifndef CLOADGEN_H
 #define CLOADGEN_H
@@ -53,6 +63,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+/* Makes z_stream.next_in a pointer to const, so received data goes to inflate() without a cast. */
+#define ZLIB_CONST
+#include <zlib.h>
 
 /* The stamp is among the first members of a state message (loadgen.py searches as many bytes). */
 #define STAMP_SEARCH_BYTES 200
@@ -75,6 +88,10 @@
 #define THREADS_MAX 64
 /* File descriptors beyond one per client: epoll instances, stdio, the tokens file. */
 #define SPARE_FILE_DESCRIPTORS 64
+/* Binary messages between two that --deflate inflates in full and checks, from each client's first. */
+#define DEFLATE_CHECK_INTERVAL 50
+/* Scratch output for the part of a checked message after its head, which is only counted. */
+#define INFLATE_BUFFER_BYTES (64 * 1024)
 
 /* Same pacing and timing as loadgen.py, so that run.sh's metrics sampler lines up with both tools. */
 static const double CONNECT_INTERVAL_S = 0.0025; /* 400 connection attempts per second over all threads */
@@ -85,7 +102,7 @@ static const double LATE_FAILURE_S = 0.5; /* errors this close to the end are th
 static const double CLOSE_GRACE_S = 1.0;  /* time for the server to reply to our close frames */
 
 enum { OP_CONTINUATION = 0x0, OP_TEXT = 0x1, OP_BINARY = 0x2, OP_CLOSE = 0x8, OP_PING = 0x9, OP_PONG = 0xA };
-enum { CLOSE_NORMAL = 1000, CLOSE_PROTOCOL_ERROR = 1002 };
+enum { CLOSE_NORMAL = 1000, CLOSE_PROTOCOL_ERROR = 1002, CLOSE_INVALID_PAYLOAD = 1007 };
 
 struct options {
     const char *base_url;
@@ -98,6 +115,7 @@ struct options {
     double view_radius_m;
     const char *label;
     int threads;
+    bool deflate;
 };
 
 /* One registered player: its session token and the id of its first ship (0: unknown). */
@@ -164,6 +182,16 @@ struct client {
     long messages;
     long long seq;
 
+    /* --deflate: the current message's raw DEFLATE stream */
+    bool compressed_message; /* a binary message with --deflate, whose head is inflated, not copied */
+    bool inflating;          /* `inflater` is initialized and takes the message's payload */
+    bool checking_message;   /* the message is a sample, to inflate in full and check */
+    bool stream_ended;       /* inflate() returned Z_STREAM_END */
+    size_t head_limit_bytes; /* inflated bytes of the message to keep in head */
+    unsigned char last_inflated_byte;
+    long binary_messages;
+    z_stream inflater;
+
     /* masked frames not yet accepted by the socket */
     unsigned char *outbox;
     size_t outbox_bytes;
@@ -188,12 +216,17 @@ struct worker {
     double close_deadline_s;
     int epoll_fd;
     unsigned char *read_buffer;
+    unsigned char *inflate_buffer; /* only with --deflate */
     uint64_t random_state;
 
     struct sample *samples;
     size_t sample_count;
     size_t sample_capacity;
     long frames_before_warmup;
+    long deflate_checked;
+    long deflate_errors;
+    long deflate_passed;
+    uint64_t passed_inflated_bytes;
     long failed_clients;
     double first_failure_at_s;
     char first_failure[FAILURE_TEXT_BYTES];
@@ -238,6 +271,13 @@ void finish_frame(struct worker *worker, struct client *client, double arrival_s
 void parse_frames(struct worker *worker, struct client *client, const unsigned char *data, size_t bytes,
                   double arrival_s);
 size_t discardable_bytes(const struct client *client);
+
+/* inflate.c */
+void start_inflate(struct client *client, size_t head_limit_bytes);
+void end_inflate(struct client *client);
+void inflate_payload(struct worker *worker, struct client *client, const unsigned char *data, size_t bytes,
+                     double arrival_s);
+bool finish_compressed_message(struct worker *worker, struct client *client, double arrival_s);
 
 /* connection.c */
 void start_connect(struct worker *worker, struct client *client, double now);

@@ -14,6 +14,8 @@ static void reset_client_protocol(struct client *client)
     client->messages = 0;
     client->seq = 0;
     client->ship_id = client->player->ship_id;
+    client->compressed_message = false;
+    client->binary_messages = 0;
 }
 
 static void send_upgrade_request(struct worker *worker, struct client *client)
@@ -29,10 +31,11 @@ static void send_upgrade_request(struct worker *worker, struct client *client)
     char token[1024];
     percent_encode(client->player->token, token, sizeof token);
     char request[2048];
+    const char *encoding = worker->config->options.deflate ? "&encoding=deflate" : "";
     int request_bytes = snprintf(request, sizeof request,
-                                 "GET %s?token=%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+                                 "GET %s?token=%s%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
                                  "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                                 endpoint->path, token, endpoint->host_header, key);
+                                 endpoint->path, token, encoding, endpoint->host_header, key);
     client->state = CLIENT_HANDSHAKE;
     if (!reserve_outbox(worker, client, (size_t)request_bytes))
         return;

@@ -1,6 +1,8 @@
 /* Received data after the handshake: frame parsing, and the messages and control frames it completes. */
 #include "cloadgen.h"
 
+static void protocol_error(struct worker *worker, struct client *client, double now, const char *reason);
+
 /* ---- messages ---- */
 
 /* The welcome is the first message: take the ship id from it if the tokens file had none, and
@@ -42,6 +44,12 @@ static void complete_message(struct worker *worker, struct client *client, doubl
     long long stamp_ms;
     if (!find_json_integer(client->head, client->head_bytes, "\"server_time_ms\":", false, &stamp_ms))
         return; /* an ack, error, event or pong */
+    if (config->options.deflate && !client->compressed_message) {
+        /* A server without compressed state ignores the parameter, and its text messages would
+         * otherwise be measured as compressed ones. */
+        protocol_error(worker, client, arrival_s, "text state message although encoding=deflate was requested");
+        return;
+    }
     if (arrival_s < config->warm_until_s)
         worker->frames_before_warmup++;
     else if (arrival_s < config->stop_at_s)
@@ -108,6 +116,8 @@ void finish_frame(struct worker *worker, struct client *client, double arrival_s
         handle_control_frame(worker, client, arrival_s);
     } else if (client->frame_final) {
         client->in_message = false;
+        if (client->compressed_message && !finish_compressed_message(worker, client, arrival_s))
+            return;
         complete_message(worker, client, arrival_s);
     }
 }
@@ -165,15 +175,20 @@ static void start_frame(struct worker *worker, struct client *client, double arr
     if (opcode >= OP_CLOSE) {
         client->control_bytes = 0;
     } else {
+        /* The whole welcome prefix is kept to find the ship id in it, later messages only the stamp's. */
+        size_t keep_limit = client->messages == 0 ? WELCOME_KEEP_BYTES : STAMP_SEARCH_BYTES;
         if (opcode != OP_CONTINUATION) {
             client->in_message = true;
             client->head_bytes = 0;
             client->message_bytes = 0;
+            client->compressed_message = worker->config->options.deflate && opcode == OP_BINARY;
+            if (client->compressed_message)
+                start_inflate(client, keep_limit);
         }
-        /* The whole welcome prefix is kept to find the ship id in it, later messages only the stamp's. */
-        size_t keep_limit = client->messages == 0 ? WELCOME_KEEP_BYTES : STAMP_SEARCH_BYTES;
-        size_t room = keep_limit > client->head_bytes ? keep_limit - client->head_bytes : 0;
-        client->keep_left_bytes = payload_bytes < room ? (size_t)payload_bytes : room;
+        if (!client->compressed_message) { /* a compressed message's head is filled by inflate_payload */
+            size_t room = keep_limit > client->head_bytes ? keep_limit - client->head_bytes : 0;
+            client->keep_left_bytes = payload_bytes < room ? (size_t)payload_bytes : room;
+        }
         client->message_bytes += payload_bytes;
     }
     if (payload_bytes == 0)
@@ -210,6 +225,10 @@ static size_t take_payload(struct worker *worker, struct client *client, const u
     if (client->frame_opcode >= OP_CLOSE) {
         memcpy(client->control_payload + client->control_bytes, data, take);
         client->control_bytes += take;
+    } else if (client->inflating) {
+        inflate_payload(worker, client, data, take, arrival_s);
+        if (client->fd < 0)
+            return bytes; /* the stream was invalid and the client failed */
     } else if (client->keep_left_bytes) {
         size_t copied_bytes = take < client->keep_left_bytes ? take : client->keep_left_bytes;
         memcpy(client->head + client->head_bytes, data, copied_bytes);
@@ -234,11 +253,11 @@ void parse_frames(struct worker *worker, struct client *client, const unsigned c
 }
 
 /* Bytes of the current payload that recv(MSG_TRUNC) may drop unread: none while a header, a
- * control frame or the kept head of a message is still to come. */
+ * control frame, the kept head of a message or the input of inflate() is still to come. */
 size_t discardable_bytes(const struct client *client)
 {
     if (client->state < CLIENT_OPEN || !client->in_payload || client->frame_opcode >= OP_CLOSE ||
-        client->keep_left_bytes > 0 || client->payload_left_bytes < READ_CHUNK_BYTES)
+        client->keep_left_bytes > 0 || client->inflating || client->payload_left_bytes < READ_CHUNK_BYTES)
         return 0;
     return client->payload_left_bytes < DISCARD_BUFFER_BYTES ? (size_t)client->payload_left_bytes
                                                              : DISCARD_BUFFER_BYTES;

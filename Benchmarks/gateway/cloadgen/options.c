@@ -15,6 +15,8 @@ static void print_usage(FILE *stream)
           "  --view-radius-m R     view radius about Earth, m (0: the server's default view)\n"
           "  --label L             label of the output line (default galaxy)\n"
           "  --threads T           epoll threads sharing the clients (default 1)\n"
+          "  --deflate             request state messages as raw DEFLATE (encoding=deflate), read the\n"
+          "                        stamp of each and check each client's 1st, 51st, ... in full\n"
           "  --help                print this help\n",
           stream);
 }
@@ -68,7 +70,7 @@ struct options parse_options(int argc, char **argv)
         .threads = 1,
     };
     enum { OPT_BASE = 256, OPT_CLIENTS, OPT_SECONDS, OPT_WARMUP, OPT_TOKENS, OPT_NO_AUTH, OPT_STEER,
-           OPT_VIEW_RADIUS, OPT_LABEL, OPT_THREADS, OPT_HELP };
+           OPT_VIEW_RADIUS, OPT_LABEL, OPT_THREADS, OPT_DEFLATE, OPT_HELP };
     static const struct option long_options[] = {
         {"base", required_argument, NULL, OPT_BASE},
         {"clients", required_argument, NULL, OPT_CLIENTS},
@@ -80,6 +82,7 @@ struct options parse_options(int argc, char **argv)
         {"view-radius-m", required_argument, NULL, OPT_VIEW_RADIUS},
         {"label", required_argument, NULL, OPT_LABEL},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"deflate", no_argument, NULL, OPT_DEFLATE},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -98,6 +101,7 @@ struct options parse_options(int argc, char **argv)
         case OPT_VIEW_RADIUS: options.view_radius_m = parse_double_option("--view-radius-m", optarg, -DBL_MAX, true); break;
         case OPT_LABEL: options.label = optarg; break;
         case OPT_THREADS: options.threads = (int)parse_long_option("--threads", optarg, 1, THREADS_MAX); break;
+        case OPT_DEFLATE: options.deflate = true; break;
         case OPT_HELP: print_usage(stdout); exit(0);
         case ':': reject_option("option %s needs a value", argv[optind - 1]);
         default: reject_option("unknown option %s", argv[optind - 1]);

@@ -38,6 +38,7 @@ void close_client(struct worker *worker, struct client *client, enum client_stat
         client->fd = -1;
         worker->open_fds--;
     }
+    end_inflate(client);
     client->outbox_bytes = 0;
     client->state = state;
 }

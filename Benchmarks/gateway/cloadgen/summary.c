@@ -40,6 +40,28 @@ static void print_summary_start(const struct options *options)
     printf("{\"bench\": \"gateway_latency\", \"label\": ");
     print_json_string(stdout, options->label);
     printf(", \"clients\": %ld, \"workers\": %d, \"client\": \"c\"", options->clients, options->threads);
+    if (options->deflate)
+        printf(", \"encoding\": \"deflate\"");
+}
+
+/* Prints the --deflate counts over all threads, and nothing without --deflate. */
+static void print_deflate_counts(const struct options *options, const struct worker *workers)
+{
+    if (!options->deflate)
+        return;
+    long checked = 0, errors = 0, passed = 0;
+    uint64_t inflated_bytes = 0;
+    for (int t = 0; t < options->threads; t++) {
+        checked += workers[t].deflate_checked;
+        errors += workers[t].deflate_errors;
+        passed += workers[t].deflate_passed;
+        inflated_bytes += workers[t].passed_inflated_bytes;
+    }
+    printf(", \"deflate_checked\": %ld, \"deflate_errors\": %ld, \"mean_inflated_bytes\": ", checked, errors);
+    if (passed > 0)
+        printf("%.2f", (double)inflated_bytes / (double)passed);
+    else
+        printf("null");
 }
 
 static void print_failures(long failed_clients, const char *first_failure)
@@ -69,6 +91,7 @@ int summarize(const struct options *options, struct worker *workers)
     if (frames == 0) {
         printf(", \"error\": \"no state frames measured after the warm-up\", \"frames_before_warmup\": %ld",
                frames_before_warmup);
+        print_deflate_counts(options, workers);
         print_failures(failed_clients, first_failure);
         printf("}\n");
         fflush(stdout);
@@ -102,6 +125,7 @@ int summarize(const struct options *options, struct worker *workers)
         at += workers[t].sample_count;
     }
     print_last_delivery(all, frames, options->clients);
+    print_deflate_counts(options, workers);
     print_failures(failed_clients, first_failure);
     printf("}\n");
     free(all);

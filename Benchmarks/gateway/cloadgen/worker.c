@@ -104,5 +104,7 @@ void init_worker(struct worker *worker, int index, const struct run_config *conf
     if (worker->epoll_fd < 0)
         die("epoll_create1 failed: %s", strerror(errno));
     worker->read_buffer = allocate(DISCARD_BUFFER_BYTES);
+    if (config->options.deflate)
+        worker->inflate_buffer = allocate(INFLATE_BUFFER_BYTES);
     worker->random_state = random_seed();
 }

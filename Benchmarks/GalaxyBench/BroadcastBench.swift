@@ -14,11 +14,14 @@ enum BroadcastBench {
         var name: String
         var ships: Int
         var radiusMeters: Double
+        /// Clients take compressed state (`encoding=deflate`).
+        var deflate = false
     }
 
     static let workloads = [
         Workload(name: "views_10k_ships", ships: 10_000, radiusMeters: 1_000_000),
         Workload(name: "all_1k_ships", ships: 1_000, radiusMeters: 1e13),
+        Workload(name: "all_1k_ships_deflate", ships: 1_000, radiusMeters: 1e13, deflate: true),
     ]
 
     static func run(catalog: SolarSystemCatalog, digestOnly: Bool = false) throws {
@@ -47,7 +50,9 @@ enum BroadcastBench {
         for player in 0..<clientCount {
             let k = clientShipIndex(player, ships: workload.ships)
             owners[k] = PlayerID(player + 1)
-            clients.append(BroadcastBenchmark.Client(player: PlayerID(player + 1), ship: ids[k], radiusMeters: workload.radiusMeters))
+            var client = BroadcastBenchmark.Client(player: PlayerID(player + 1), ship: ids[k], radiusMeters: workload.radiusMeters)
+            client.deflate = workload.deflate
+            clients.append(client)
         }
         let ownerByID = Dictionary(uniqueKeysWithValues: zip(ids, owners))
         let benchmark = BroadcastBenchmark(clients: clients)

@@ -34,7 +34,7 @@ uint8_t *gw_deflate_blocks(const uint8_t *data, size_t length, size_t block_byte
         size_t size = length - start < block_bytes ? length - start : block_bytes;
         z.next_in = (Bytef *)(data + start);
         z.avail_in = (uInt)size;
-        /* A full flush ends the block on a byte boundary and forgets the history, so no later block
+        /* A full flush ends the block on a byte boundary and clears the history, so no later block
          * refers back into it: each block inflates after any byte-aligned prefix. */
         if (deflate(&z, Z_FULL_FLUSH) != Z_OK || z.avail_in != 0 || z.avail_out == 0) {
             free(out);

@@ -74,6 +74,7 @@ typedef struct gw_session {
     double last_heard; /* monotonic seconds of the last frame of any kind from the client */
     double last_ping;  /* monotonic seconds of the last ping sent */
     int ping_due;
+    int corked; /* service thread only: TCP_CORK is set while a message of several segments goes out */
 
     /* WebSocket input (service thread). */
     unsigned char *rx;

@@ -56,6 +56,23 @@ def test_cloadgen_measures_frames(servers, cloadgen, tmp_path):
     assert line["last_delivery_median_ms"] <= line["last_delivery_max_ms"]
 
 
+def test_cloadgen_deflate_against_galaxy(servers, cloadgen, tmp_path):
+    # The server's compressed state, checked by cloadgen's sampled full inflation.
+    server = servers.new(tick_rate=4, ships=300)
+    players = [server.register() for _ in range(3)]
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps([[p.token, p.ship_id] for p in players]))
+    argv = [str(cloadgen), "--base", f"http://127.0.0.1:{server.port}", "--clients", "3", "--seconds", "2"]
+    argv += ["--warmup", "1", "--tokens", str(tokens), "--steer", "--view-radius-m", "1e13", "--deflate"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert line["failed_clients"] == 0, line["first_failure"]
+    assert line["frames"] >= 3 * 6
+    assert line["deflate_checked"] >= 3 and line["deflate_errors"] == 0
+    assert line["mean_frame_bytes"] < 0.75 * line["mean_inflated_bytes"]
+
+
 def test_cloadgen_missing_tokens_file(cloadgen, tmp_path):
     argv = [str(cloadgen), "--clients", "2", "--tokens", str(tmp_path / "absent.json")]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=30)

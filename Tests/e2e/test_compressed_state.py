@@ -1,5 +1,5 @@
-"""Compressed state (docs/protocol.md): a client that connects with `encoding=deflate` gets each state
-message as a binary raw DEFLATE stream of the JSON text that other clients get; everything else stays text."""
+"""Compressed state (docs/protocol.md). A client that connects with `encoding=deflate` gets each state
+message as a binary raw DEFLATE stream of the JSON text that other clients get. Everything else stays text."""
 
 import json
 import urllib.parse

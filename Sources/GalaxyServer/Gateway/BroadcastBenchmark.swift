@@ -9,6 +9,8 @@ public final class BroadcastBenchmark {
         public var player: PlayerID
         public var ship: ShipID
         public var radiusMeters: Double
+        /// Takes compressed state messages.
+        public var deflate = false
 
         public init(player: PlayerID, ship: ShipID, radiusMeters: Double) {
             self.player = player
@@ -38,6 +40,7 @@ public final class BroadcastBenchmark {
             let record = PlayerRecord(id: client.player, username: "player\(client.player)", passwordHash: "", createdAt: Date())
             var session = ClientSession(connectionID: UInt64(k + 1), player: record)
             session.view = ViewRequest(focus: .ship(client.ship), radiusMeters: client.radiusMeters)
+            session.encoding = client.deflate ? .deflate : .json
             session.framesSinceFull = k % ClientSession.fullFrameInterval
             return session
         }

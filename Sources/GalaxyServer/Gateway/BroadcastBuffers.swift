@@ -45,9 +45,8 @@ final class BroadcastBuffers: @unchecked Sendable {
         }
     }
 
-    /// Queues `message` compressed (see `DeflatedMessage`) as a replaceable binary state frame.
-    func sendDeflated(_ message: FrameMessage, to connection: UInt64, transport: OpaquePointer) {
-        let stream = DeflatedMessage(message, plain: fragments, deflated: deflated)
+    /// Queues a compressed message (see `DeflatedMessage`) as a replaceable binary state frame.
+    func send(_ stream: DeflatedMessage, to connection: UInt64, transport: OpaquePointer) {
         let flags = GW_SEND_REPLACEABLE | GW_SEND_BINARY
         let shared = stream.parts.allSatisfy { part in
             if case .shared(let kind, _) = part { return deflatedHandles.indices.contains(kind.rawValue) && deflatedHandles[kind.rawValue] != nil }
@@ -58,19 +57,10 @@ final class BroadcastBuffers: @unchecked Sendable {
             _ = bytes.withUnsafeBufferPointer { gw_send(transport, connection, $0.baseAddress, $0.count, flags) }
             return
         }
-        // The own parts go into one buffer, so that a single borrow of it covers every pointer passed.
-        var own: [UInt8] = []
-        var ranges: [Range<Int>] = []
-        for case .own(let bytes) in stream.parts {
-            ranges.append(own.count..<own.count + bytes.count)
-            own.append(contentsOf: bytes)
-        }
-        own.withUnsafeBufferPointer { own in
-            var next = ranges.makeIterator()
+        stream.own.withUnsafeBufferPointer { own in
             let parts = stream.parts.map { part -> gw_part in
                 switch part {
-                case .own:
-                    let range = next.next()!
+                case .own(let range):
                     return gw_part(data: own.baseAddress.map { $0 + range.lowerBound }, length: range.count, shared: nil)
                 case .shared(let kind, let range):
                     let handle = deflatedHandles[kind.rawValue]

@@ -169,8 +169,8 @@ static int write_segment(gw_session *s, struct lws *wsi, const gw_segment *segme
 
 /* Holds back partial TCP segments while a message of several parts is written (on) and sends what is
  * held when it is done (off), so that its parts share packets. At 1,000 full-state clients this cut the
- * TCP segments the machine sent from about 14,000 to 10,800 a second, and from 13,400 to 7,600 with
- * compressed state. On loopback, the receiver's processing of every packet runs on the sending thread. */
+ * TCP segments the machine sent from 15,000 to 10,700 a second, and from 13,900 to 8,000 with
+ * compressed state (Benchmarks/BENCHMARKS.md). On loopback, the receiver's processing of every packet runs on the sending thread. */
 static void cork(gw_session *s, struct lws *wsi, int on) {
     if (s->corked == on) {
         return;

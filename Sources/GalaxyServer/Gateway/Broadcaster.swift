@@ -95,8 +95,8 @@ final class Broadcaster: @unchecked Sendable {
     /// Encodes one frame for `clients` and queues each message on `transport` (nothing is sent when it is
     /// nil). Returns the sessions with their delta bookkeeping advanced, in no particular order, and the
     /// total message bytes as sent (compressed where a client asked for it). `inspect`, when given,
-    /// receives each client's whole message as sent, compressed or not (for tests and benchmarks that
-    /// compare bytes); it is called from several threads at once.
+    /// receives each client's whole message as sent, for tests and benchmarks that compare bytes. It is
+    /// called from several threads at once.
     static func encode(
         _ index: FrameIndex, clients: [ClientSession], transport: OpaquePointer?, phases: inout Phases,
         inspect: (@Sendable (_ connectionID: UInt64, _ message: [UInt8]) -> Void)? = nil
@@ -146,9 +146,9 @@ final class Broadcaster: @unchecked Sendable {
     }
 
     /// Compresses the fragments once for all clients that take compressed state, and only when one
-    /// does. Ships with their static fields go mostly to clients due a full frame, one in 30 a tick, so
-    /// that buffer is compressed only when at least a quarter of those clients are due: compressing it
-    /// would cost as much as the other (about 5 ms of CPU at 1,000 ships, measured with GalaxyBench).
+    /// does. Ships with their static fields go mostly to clients due a full frame, one in 30 a tick.
+    /// Compressing that buffer costs as much as the other, about 5 ms of CPU at 1,000 ships (GalaxyBench).
+    /// So it is compressed only when at least a quarter of the compressed clients are due.
     private static func deflate(_ fragments: FrameFragments, clients: [ClientSession], workers: Int) -> DeflatedFragments? {
         let compressed = clients.filter { $0.encoding == .deflate }
         guard !compressed.isEmpty else { return nil }

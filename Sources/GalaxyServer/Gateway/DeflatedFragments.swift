@@ -17,8 +17,8 @@ struct DeflatedFragments: Sendable {
     /// run. Larger ones compress a little better: a 208 KB full-state message shrank 1.98, 2.05, 2.06 and
     /// 2.07 times with 1, 2, 4 and 8 KB blocks (zlib level 1).
     static let defaultBlockBytes = 2048
-    /// zlib's fastest level. Level 6 made a 13 KB state message 4 % smaller; compressing took about 1.4 ms
-    /// of CPU per frame at 1,000 ships (profiled), so the faster level keeps that small.
+    /// zlib's fastest level. Even so, compressing the 200 KB buffer of a 1,000-ship frame takes about
+    /// 6 ms of CPU (GalaxyBench broadcast). Level 6 made a 13 KB state message only 4 % smaller.
     static let level: Int32 = 1
 
     let blockBytes: Int

@@ -34,7 +34,7 @@ enum GatewayMetrics {
         stat("galaxy_fanouts_completed_total", .counter, "Broadcasts whose every state message was written or dropped.") {
             $0.fanouts_completed
         }
-        m.register("galaxy_broadcast_message_bytes", kind: .gauge, help: "Bytes of state messages queued for all clients in the last broadcast.") {
+        m.register("galaxy_broadcast_message_bytes", kind: .gauge, help: "Bytes of state messages queued for all clients in the last broadcast, as sent (compressed for clients that asked for compression).") {
             [weak g] in Double(g?.broadcaster.stats.withLock { $0.lastBytes } ?? 0)
         }
         m.register("galaxy_broadcast_frames_skipped_total", kind: .counter, help: "Frames not broadcast because a newer one arrived first.") {

@@ -14,6 +14,9 @@ def ship_states(server, player, frames):
     with server.connect(player.token) as ws:
         reply = send_and_reply(ws, {"type": "view", "seq": 1, "focus": {"body": "Earth"}, "radius_m": 1e13})
         assert reply["type"] == "ack", reply
+        # A frame whose encoding began before the view changed may follow the ack (docs/protocol.md), so
+        # counting starts at the first frame with the new view.
+        receive_until(ws, lambda m: m["type"] == "state" and len(m["ships"]) >= 300, timeout=15)
         while len(states) < frames:
             frame = receive_until(ws, lambda m: m["type"] == "state", timeout=15)
             states[frame["tick"]] = {s["id"]: json.dumps([s["p"], s["v"], s["q"]]) for s in frame["ships"]}

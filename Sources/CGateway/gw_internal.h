@@ -152,8 +152,8 @@ struct gw_server {
 
 double gw_now(void);
 
-/* Copies the request's query string into `query`, its arguments joined by '&' (libwebsockets keeps
- * each argument as a separate fragment); truncated to `size` - 1 bytes. */
+/* Copies the request's query string into `query`, truncated to `size` - 1 bytes. libwebsockets keeps
+ * each argument as a separate fragment, so they are joined again with '&'. */
 void gw_copy_query(struct lws *wsi, char *query, size_t size);
 
 /* Session table and queues (gw_sessions.c); functions named *_locked expect the lock held. */

@@ -86,7 +86,7 @@ WEBSOCKET_CASES = [
     # The parser rejects these before any field is read, as docs/protocol.md states.
     case("nan_throttle", STEER % (21, '"throttle": NaN'), "invalid_json", "JSON", None),
     case("infinite_throttle", STEER % (22, '"throttle": 1e999'), "invalid_json", "JSON", None),
-    # A repeated key would leave it open which value counts, so the parser refuses it and names the key.
+    # A repeated key would leave it open which value counts, so the parser rejects it and names the key.
     case("repeated_key", STEER % (23, '"throttle": 0.5, "throttle": 1'), "invalid_json", "'throttle' appears twice", None),
     case("cut_short", '{"type": "ping", "seq": 1', "invalid_json", "at byte 25", None),
 ]

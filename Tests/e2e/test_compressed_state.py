@@ -86,7 +86,7 @@ def test_compressed_and_text_clients_see_the_same_frame(servers):
 
 
 @pytest.mark.parametrize("query", ["encoding=gzip", "encoding=", "encoding=DEFLATE"])
-def test_unknown_encoding_is_refused_with_400(server, query):
+def test_unknown_encoding_gets_400(server, query):
     player = server.register()
     with pytest.raises(HandshakeRejected) as rejected:
         RawWebSocket.connect(server.port, f"/ws?token={player.token}&{query}")

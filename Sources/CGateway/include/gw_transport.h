@@ -117,8 +117,8 @@ void gw_destroy(gw_server *server);
 /* Port actually bound. */
 int gw_port(const gw_server *server);
 
-/* Flags of gw_send and gw_send_parts. A replaceable message is a state frame (see the top of this
- * file); a binary one goes out as a binary WebSocket message instead of text. */
+/* Flags of gw_send and gw_send_parts. A replaceable message is a state frame, as the top of this file
+ * describes. A binary one goes out as a binary WebSocket message instead of text. */
 #define GW_SEND_REPLACEABLE 1
 #define GW_SEND_BINARY 2
 
@@ -153,8 +153,8 @@ typedef struct gw_part {
 int gw_send_parts(gw_server *server, uint64_t connection_id, const gw_part *parts, size_t count, int flags);
 
 /* Compresses `length` bytes at `data` as raw DEFLATE in blocks of `block_bytes` (the last may be
- * shorter), each ended by a full flush: a block's output starts on a byte boundary and refers to no
- * earlier block, so any run of whole blocks can be spliced into another DEFLATE stream at a byte
+ * shorter), each ended by a full flush. So a block's output starts on a byte boundary and refers to no
+ * earlier block, and any run of whole blocks can be spliced into another DEFLATE stream at a byte
  * boundary. No block is final. `offsets` must hold one entry per block plus one; offsets[b] is where
  * block b starts in the output and the last entry is its length. Returns the output, which the caller
  * frees with free(), and its length in *out_length; NULL on failure. `level` is zlib's, 1 to 9. */

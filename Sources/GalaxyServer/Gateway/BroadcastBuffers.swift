@@ -48,9 +48,10 @@ final class BroadcastBuffers: @unchecked Sendable {
     /// Queues a compressed message (see `DeflatedMessage`) as a replaceable binary state frame.
     func send(_ stream: DeflatedMessage, to connection: UInt64, transport: OpaquePointer) {
         let flags = GW_SEND_REPLACEABLE | GW_SEND_BINARY
+        // Shared parts exist only when `deflated` does, so their kinds index `deflatedHandles`.
         let shared = stream.parts.allSatisfy { part in
-            if case .shared(let kind, _) = part { return deflatedHandles.indices.contains(kind.rawValue) && deflatedHandles[kind.rawValue] != nil }
-            return true
+            guard case .shared(let kind, _) = part else { return true }
+            return deflatedHandles[kind.rawValue] != nil
         }
         guard shared else {
             let bytes = stream.joined(deflated)

@@ -9,7 +9,7 @@ struct ClientSession: Sendable {
     let connectionID: UInt64
     let player: PlayerRecord
     var view: ViewRequest?
-    /// How state messages reach this client, chosen when it connects.
+    /// The encoding of this client's state messages, chosen when it connects.
     var encoding = StateEncoding.json
     /// Ids of the ships this client has been sent, ascending (for deltas and `removed`).
     var knownShips: [ShipID] = []

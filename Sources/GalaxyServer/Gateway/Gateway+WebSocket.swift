@@ -8,7 +8,7 @@ extension GatewayServer {
         guard path == "/ws" else { return 404 }
         let arguments = GatewayServer.queryArguments(query)
         guard let token = arguments["token"], !token.isEmpty else { return 401 }
-        // An unknown encoding is refused rather than ignored, so a client never misreads its frames.
+        // An unknown encoding is rejected rather than ignored, so a client never misreads its frames.
         guard let encoding = StateEncoding(rawValue: arguments["encoding"] ?? StateEncoding.json.rawValue) else { return 400 }
         let player: PlayerRecord?
         do {
@@ -109,6 +109,8 @@ extension GatewayServer {
                 throw ProtocolError(code: "not_found", message: "focus.ship: ship \(id) not found")
             }
         }
+        // NOTE: a broadcast that copied the sessions before this line still encodes the old view, so
+        // one frame with it can follow the ack, as docs/protocol.md documents.
         sessions.withLock { $0[connection]?.view = view }
         send(connection, StateEncoder.ack(seq: seq))
     }

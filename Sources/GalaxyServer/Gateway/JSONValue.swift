@@ -8,7 +8,7 @@ enum JSONValue: Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// The value, or nil for text that is not JSON; `JSONParser.parse` says why.
+    /// Returns the value, or nil for text that is not JSON. `JSONParser.parse` throws the reason instead.
     static func parse(_ bytes: UnsafeRawBufferPointer) -> JSONValue? {
         try? JSONParser.parse(bytes)
     }

@@ -44,12 +44,16 @@ class RedisServer:
 
     def ping(self):
         try:
-            result = subprocess.run(
-                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True, timeout=2
-            )
+            return self.cli("ping") == "PONG"
         except subprocess.TimeoutExpired:
             return False
-        return result.stdout.strip() == "PONG"
+
+    def cli(self, *arguments):
+        """Runs one redis-cli command against this server and returns its output, stripped."""
+        result = subprocess.run(
+            ["redis-cli", "-p", str(self.port), *arguments], capture_output=True, text=True, timeout=2
+        )
+        return result.stdout.strip()
 
     def kill(self):
         """SIGKILL, as a crashed node: no clean shutdown, connections drop at once."""

@@ -26,6 +26,19 @@ BACKENDS = [
 ]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, so a fixture can tell in teardown that its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def call_failed(request):
+    report = getattr(request.node, "report_call", None)
+    return report is not None and report.failed
+
+
 @pytest.fixture(scope="session")
 def binary():
     path = galaxy_binary()

@@ -3,7 +3,8 @@
 Clients on both replicas see the same ticks. A command through either replica reaches the engine and
 only the sender gets the ack. A killed replica's clients resume their ships on the other with no
 duplicate rows. Redis down for 10 s and 60 s neither crashes a process nor costs the engine a tick,
-and frames flow again, full first, once it is back.
+and frames flow again, full first, once it is back. A command stored while the engine is still
+reconnecting runs once it is back.
 """
 
 import contextlib
@@ -13,7 +14,7 @@ import time
 import pytest
 
 from cluster import Cluster
-from conftest import POSTGRES_URL
+from conftest import POSTGRES_URL, call_failed
 from support import (
     frames_for,
     own_ship,
@@ -31,11 +32,14 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def cluster(binary, tmp_path, postgres):
+def cluster(request, binary, tmp_path, postgres):
     cluster = Cluster(binary, tmp_path, postgres)
     cluster.add_gateway()
     cluster.add_gateway()
     yield cluster
+    if call_failed(request):
+        for process in [cluster.engine, *cluster.gateways]:
+            print(f"--- last lines of {process.log_path}:\n{process.log_tail()}")
     cluster.stop()
 
 
@@ -172,6 +176,25 @@ def test_redis_outage_recovers(cluster, outage_seconds):
     assert metric(engine, "tick_engine_skipped_ticks_total") == skipped_before, "the engine skipped ticks"
     assert metric(gw, "galaxy_redis_reconnects_total") >= 1
     wait_until(lambda: metric(engine, "galaxy_redis_connected") == 1, 10, "the engine did not reconnect")
+
+
+def test_command_during_reconnect_runs(cluster):
+    """The engine keeps its place in the command stream, so a command a gateway stores while the engine
+    is still reconnecting to a restarted Redis runs once the engine is back instead of being skipped."""
+    engine = cluster.engine
+    assert metric(engine, "galaxy_redis_commands_total") == 0
+    cluster.redis.kill()
+    wait_until(lambda: metric(engine, "galaxy_redis_connected") == 0, 10, "engine gauge stayed 1")
+    time.sleep(3)  # the engine's reconnect backoff grows to over a second
+    cluster.redis.start()
+    command = json.dumps({"op": "remove_ships", "player": 999999})
+    entry = cluster.redis.cli("XADD", "galaxy:commands", "*", "gw", "probe", "req", "1", "cmd", command)
+    assert entry.split("-")[0].isdigit(), f"XADD answered {entry!r}"
+    wait_until(
+        lambda: metric(engine, "galaxy_redis_commands_total") == 1,
+        15,
+        "the engine never executed the command stored while it was reconnecting",
+    )
 
 
 def test_logout_reaches_other_replica(cluster):

@@ -101,17 +101,23 @@ public final class RedisEngineBridge: @unchecked Sendable {
         connection.close()
     }
 
+    /// Reads the command stream from an explicit entry ID. With `$` each XREAD would start from the
+    /// stream's end at the moment it is sent, so a command added between two reads, or while the
+    /// connection was down, would be skipped and its gateway would time out.
     private func commandLoop() {
         let connection = RedisConnection(endpoint: endpoint)
         var backoff = ReconnectBackoff()
-        var lastID = "$"
+        var lastID: String?
         while running.load(ordering: .acquiring) {
             guard ensureConnected(connection, &backoff, role: nil) else {
                 Thread.sleep(forTimeInterval: 0.1)
                 continue
             }
-            let read = ["XREAD", "COUNT", "1000", "BLOCK", "500", "STREAMS", RedisWire.commandStream, lastID]
             do {
+                // Commands stored before the engine first connects were meant for an earlier engine, so they are skipped.
+                let start = try lastID ?? newestCommandID(connection)
+                lastID = start
+                let read = ["XREAD", "COUNT", "1000", "BLOCK", "500", "STREAMS", RedisWire.commandStream, start]
                 let reply = try connection.command(read.map(RedisConnection.bytes))
                 for entry in RedisCommandEntry.parse(reply) {
                     lastID = entry.id
@@ -122,6 +128,16 @@ public final class RedisEngineBridge: @unchecked Sendable {
             }
         }
         connection.close()
+    }
+
+    /// Returns the ID of the newest entry in the command stream, or `0-0` when the stream is empty or missing.
+    private func newestCommandID(_ connection: RedisConnection) throws -> String {
+        let reply = try connection.command(["XREVRANGE", RedisWire.commandStream, "+", "-", "COUNT", "1"].map(RedisConnection.bytes))
+        if case .error(let message) = reply { throw RedisError.reply(message) }
+        guard case .array(let entries) = reply, case .array(let newest)? = entries.first, let id = newest.first?.text else {
+            return "0-0"
+        }
+        return id
     }
 
     private func execute(_ entry: RedisCommandEntry) {

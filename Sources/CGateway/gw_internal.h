@@ -16,27 +16,23 @@ typedef struct gw_loop gw_loop;
 
 enum { GW_KIND_NONE = 0, GW_KIND_HTTP = 1, GW_KIND_WS = 2 };
 
-/* Reference-counted buffer: LWS_PRE bytes of headroom, then `length` bytes of contents. With more than
- * one service loop, each loop writes frame headers into a copy of its own, made when it first sends
- * from the buffer, and `bytes` stays as it was created. */
+/* Reference-counted buffer of `length` bytes. It is read-only once created, so several service loops can
+ * send from it at the same time. */
 struct gw_shared {
     atomic_size_t references;
     size_t length;
-    _Atomic(unsigned char *) copies[GW_MAX_LOOPS]; /* LWS_PRE + length each, or NULL */
-    unsigned char bytes[];                         /* LWS_PRE + length */
+    unsigned char bytes[];
 };
 
-/* One part of a queued message, sent as one WebSocket frame. LWS_PRE bytes before `data` are
- * writable: the message's own headroom for a copied part, or bytes of the shared buffer (its
- * headroom or other contents) that the writer saves and restores around lws_write. */
+/* One part of a queued message: bytes in the message's own allocation or in a shared buffer. */
 typedef struct gw_segment {
     unsigned char *data;
     size_t length;
     gw_shared *shared; /* NULL when the bytes live in the message's own allocation */
 } gw_segment;
 
-/* An outgoing WebSocket message of one or more segments. `started` and `next_segment` are
- * locked: once the first segment is written, the message is no longer replaceable. */
+/* An outgoing WebSocket message of one or more segments, sent as one frame. `started` is locked: once
+ * the message is being written, it is no longer replaceable. */
 typedef struct gw_message {
     struct gw_message *next;
     uint64_t frame; /* the broadcast it belongs to (gw_frame_begin), or 0 */
@@ -44,7 +40,7 @@ typedef struct gw_message {
     int replaceable;
     int binary;
     int started;
-    size_t segment_count, next_segment;
+    size_t segment_count;
     gw_segment *segments; /* inside this allocation, followed by the copied parts' storage */
 } gw_message;
 
@@ -74,7 +70,6 @@ typedef struct gw_session {
     double last_heard; /* monotonic seconds of the last frame of any kind from the client */
     double last_ping;  /* monotonic seconds of the last ping sent */
     int ping_due;
-    int corked; /* service thread only: TCP_CORK is set while a message of several segments goes out */
 
     /* WebSocket input (service thread). */
     unsigned char *rx;
@@ -173,7 +168,6 @@ void gw_fanout_count_locked(gw_server *server, gw_message *message);
 void gw_fanout_settle_locked(gw_server *server, gw_message *message);
 void gw_process_work(gw_loop *loop);
 /* Returns the copy of a shared buffer that `loop` may write frame headers into, or NULL when out of memory. */
-unsigned char *gw_shared_bytes_for(gw_shared *shared, const gw_loop *loop);
 
 /* Listening socket and accept thread (gw_listener.c). */
 int gw_listen(gw_server *server, char *error, size_t error_size);

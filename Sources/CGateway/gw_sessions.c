@@ -100,49 +100,24 @@ void gw_wake(gw_server *server) {
 }
 
 gw_shared *gw_shared_create(const uint8_t *data, size_t length) {
-    gw_shared *shared = malloc(sizeof(gw_shared) + LWS_PRE + length);
+    gw_shared *shared = malloc(sizeof(gw_shared) + length);
     if (!shared) {
         return NULL;
     }
     atomic_init(&shared->references, 1);
-    for (int k = 0; k < GW_MAX_LOOPS; k++) {
-        atomic_init(&shared->copies[k], NULL);
-    }
     shared->length = length;
     if (length > 0) {
-        memcpy(shared->bytes + LWS_PRE, data, length);
+        memcpy(shared->bytes, data, length);
     }
     return shared;
 }
 
-const uint8_t *gw_shared_data(const gw_shared *shared) { return shared->bytes + LWS_PRE; }
+const uint8_t *gw_shared_data(const gw_shared *shared) { return shared->bytes; }
 
 void gw_shared_release(gw_shared *shared) {
     if (shared && atomic_fetch_sub(&shared->references, 1) == 1) {
-        for (int k = 0; k < GW_MAX_LOOPS; k++) {
-            free(atomic_load(&shared->copies[k]));
-        }
         free(shared);
     }
-}
-
-unsigned char *gw_shared_bytes_for(gw_shared *shared, const gw_loop *loop) {
-    gw_server *server = loop->server;
-    if (server->loop_count == 1) {
-        return shared->bytes;
-    }
-    int k = (int)(loop - server->loops);
-    unsigned char *copy = atomic_load(&shared->copies[k]);
-    if (!copy) {
-        /* Only loop k's thread fills slot k, so no other thread can race to it. */
-        copy = malloc(LWS_PRE + shared->length);
-        if (!copy) {
-            return NULL;
-        }
-        memcpy(copy + LWS_PRE, shared->bytes + LWS_PRE, shared->length);
-        atomic_store(&shared->copies[k], copy);
-    }
-    return copy;
 }
 
 void gw_free_message(gw_message *message) {
@@ -159,8 +134,8 @@ static size_t aligned(size_t size) {
     return (size + alignment - 1) / alignment * alignment;
 }
 
-/* Builds a message from its parts: copies the private parts (each after LWS_PRE bytes of
- * headroom) and takes a reference on the shared buffer of every shared part. */
+/* Builds a message from its parts: copies the private parts and takes a reference on the shared
+ * buffer of every shared part. */
 static gw_message *make_message(const gw_part *parts, size_t count, int flags) {
     size_t segments = 0, storage = 0;
     for (size_t k = 0; k < count; k++) {
@@ -169,13 +144,13 @@ static gw_message *make_message(const gw_part *parts, size_t count, int flags) {
         }
         segments++;
         if (!parts[k].shared) {
-            storage += aligned(LWS_PRE + parts[k].length);
+            storage += aligned(parts[k].length);
         }
     }
 
     size_t header = aligned(sizeof(gw_message)) + aligned(segments * sizeof(gw_segment));
     /* A message with no bytes at all still goes out, as one empty text frame. */
-    size_t total = header + storage + (segments == 0 ? LWS_PRE : 0);
+    size_t total = header + storage;
     gw_message *m = malloc(total);
     if (!m) {
         return NULL;
@@ -187,7 +162,7 @@ static gw_message *make_message(const gw_part *parts, size_t count, int flags) {
     m->segments = (gw_segment *)((unsigned char *)m + aligned(sizeof(gw_message)));
     unsigned char *next_storage = (unsigned char *)m + header;
     if (segments == 0) {
-        m->segments[0] = (gw_segment){next_storage + LWS_PRE, 0, NULL};
+        m->segments[0] = (gw_segment){next_storage, 0, NULL};
         m->segment_count = 1;
         return m;
     }
@@ -204,9 +179,9 @@ static gw_message *make_message(const gw_part *parts, size_t count, int flags) {
             atomic_fetch_add(&part->shared->references, 1);
             segment->data = (unsigned char *)part->data;
         } else {
-            segment->data = next_storage + LWS_PRE;
+            segment->data = next_storage;
             memcpy(segment->data, part->data, part->length);
-            next_storage += aligned(LWS_PRE + part->length);
+            next_storage += aligned(part->length);
         }
         m->length += part->length;
     }

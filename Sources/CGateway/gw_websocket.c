@@ -1,9 +1,9 @@
 /* WebSocket connections: handshake filter, message reassembly with the size limit, queued writes. */
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "gw_internal.h"
 
@@ -127,8 +127,8 @@ static void heard(gw_server *server, gw_session *s) {
     pthread_mutex_unlock(&server->lock);
 }
 
-/* Sends the ping the keepalive scan requested, if any, from a buffer of its own. A control frame may
- * go between the fragments of a message (RFC 6455, section 5.4). */
+/* Sends the ping the keepalive scan requested, if any, from a buffer of its own, between two messages.
+ * Returns 1 if it sent one, 0 if none was due, or -1 on a socket error. */
 static int write_ping_if_due(gw_server *server, gw_session *s, struct lws *wsi) {
     pthread_mutex_lock(&server->lock);
     int due = s->ping_due;
@@ -139,51 +139,71 @@ static int write_ping_if_due(gw_server *server, gw_session *s, struct lws *wsi) 
     }
     unsigned char frame[LWS_PRE + 8];
     memcpy(frame + LWS_PRE, "galaxy", 6);
-    return lws_write(wsi, frame + LWS_PRE, 6, LWS_WRITE_PING) < 0 ? -1 : 0;
+    return lws_write(wsi, frame + LWS_PRE, 6, LWS_WRITE_PING) < 0 ? -1 : 1;
 }
 
-/* Writes one segment as a WebSocket frame. A shared segment's headroom is other bytes of its
- * buffer, which lws_write overwrites with the frame header, so they are saved and put back. This
- * is safe because only this loop's thread writes into its copy of the buffer, and lws_write has
- * either sent the frame or copied what the socket did not take into its own buffer by the time it
- * returns. */
-static int write_segment(gw_session *s, struct lws *wsi, const gw_segment *segment, int flags) {
-    unsigned char *data = segment->data;
-    if (segment->shared) {
-        unsigned char *copy = gw_shared_bytes_for(segment->shared, s->loop);
-        if (!copy) {
+/* Writes the header of one unmasked, final WebSocket frame (RFC 6455, section 5.2) carrying
+ * `length` payload bytes; returns the header's size. */
+static size_t frame_header(unsigned char header[10], int binary, size_t length) {
+    header[0] = 0x80 | (binary ? 0x2 : 0x1);
+    if (length < 126) {
+        header[1] = (unsigned char)length;
+        return 2;
+    }
+    if (length <= 0xffff) {
+        header[1] = 126;
+        header[2] = (unsigned char)(length >> 8);
+        header[3] = (unsigned char)length;
+        return 4;
+    }
+    header[1] = 127;
+    for (int k = 0; k < 8; k++) {
+        header[2 + k] = (unsigned char)((uint64_t)length >> (56 - 8 * k));
+    }
+    return 10;
+}
+
+/* Sends a whole message as one WebSocket frame in one sendmsg: our header, then every segment as it
+ * lies in memory. The caller makes sure lws has no unsent bytes of this connection. One call per message, instead of one frame and one send per segment, saves system
+ * calls and packets. What the socket does not take goes to lws's output buffer (lws_write with
+ * LWS_WRITE_HTTP passes bytes through unframed), and lws drains that buffer before it writes any
+ * other frame, pongs included, so nothing can land inside this frame. Returns 0 when the socket took
+ * the whole message, 1 when lws keeps the rest, and -1 on a socket error. */
+static int write_message(struct lws *wsi, const gw_message *m) {
+    enum { MAX_PARTS = 64 };
+    unsigned char header[10];
+    struct iovec parts[MAX_PARTS];
+    size_t count = m->segment_count + 1 < MAX_PARTS ? m->segment_count + 1 : MAX_PARTS;
+    parts[0].iov_base = header;
+    parts[0].iov_len = frame_header(header, m->binary, m->length);
+    for (size_t k = 1; k < count; k++) {
+        parts[k].iov_base = m->segments[k - 1].data;
+        parts[k].iov_len = m->segments[k - 1].length;
+    }
+    struct msghdr message = {.msg_iov = parts, .msg_iovlen = count};
+    ssize_t sent = sendmsg((int)lws_get_socket_fd(wsi), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        return -1;
+    }
+    size_t skip = sent < 0 ? 0 : (size_t)sent;
+    int partial = skip < parts[0].iov_len + m->length;
+    for (size_t k = 0; k < m->segment_count + 1; k++) {
+        unsigned char *base = k == 0 ? header : m->segments[k - 1].data;
+        size_t length = k == 0 ? parts[0].iov_len : m->segments[k - 1].length;
+        if (k < count && skip >= length) {
+            skip -= length;
+            continue;
+        }
+        if (lws_write(wsi, base + skip, length - skip, LWS_WRITE_HTTP) < 0) {
             return -1;
         }
-        data = copy + (segment->data - segment->shared->bytes);
+        skip = 0;
     }
-    unsigned char saved[LWS_PRE];
-    if (segment->shared) {
-        memcpy(saved, data - LWS_PRE, LWS_PRE);
-    }
-    int n = lws_write(wsi, data, segment->length, (enum lws_write_protocol)flags);
-    if (segment->shared) {
-        memcpy(data - LWS_PRE, saved, LWS_PRE);
-    }
-    return n;
+    return partial;
 }
 
-/* Holds back partial TCP segments while a message of several parts is written (on) and sends what is
- * held when it is done (off), so that its parts share packets. At 1,000 full-state clients this cut the
- * TCP segments the machine sent from 15,000 to 10,700 a second, and from 13,900 to 8,000 with
- * compressed state (Benchmarks/BENCHMARKS.md). On loopback, the receiver's processing of every packet runs on the sending thread. */
-static void cork(gw_session *s, struct lws *wsi, int on) {
-    if (s->corked == on) {
-        return;
-    }
-    s->corked = on;
-    int fd = (int)lws_get_socket_fd(wsi);
-    if (fd >= 0) {
-        setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
-    }
-}
-
-/* Sends the next segment of the head message. Returns 1 if more output is waiting, 0 if the queue
- * is empty, or -1 to close the connection (an error, or a requested close once the queue drained). */
+/* Sends the head message. Returns 1 if more output is waiting, 0 if the queue is empty, or -1 to
+ * close the connection (an error, or a requested close once the queue drained). */
 static int write_one(gw_server *server, gw_session *s, struct lws *wsi) {
     pthread_mutex_lock(&server->lock);
     gw_message *m = s->head;
@@ -191,45 +211,28 @@ static int write_one(gw_server *server, gw_session *s, struct lws *wsi) {
     uint16_t code = s->close_code;
     char reason[sizeof(s->close_reason)];
     memcpy(reason, s->close_reason, sizeof(reason));
-    gw_segment segment = {0};
-    size_t index = 0;
     if (m) {
         m->started = 1; /* from here on a newer state frame queues behind it instead of replacing it */
-        index = m->next_segment;
-        segment = m->segments[index];
     }
     pthread_mutex_unlock(&server->lock);
     if (!m) {
         return closing ? close_with(wsi, code, reason) : 0;
     }
-
-    int last = index + 1 == m->segment_count;
-    int first = m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
-    int flags = (index == 0 ? first : LWS_WRITE_CONTINUATION) | (last ? 0 : LWS_WRITE_NO_FIN);
-    if (!last) {
-        cork(s, wsi, 1);
-    }
-    if (write_segment(s, wsi, &segment, flags) < 0) {
+    int written = write_message(wsi, m);
+    if (written < 0) {
         return -1;
-    }
-    if (last) {
-        cork(s, wsi, 0);
     }
 
     pthread_mutex_lock(&server->lock);
-    m->next_segment = index + 1;
-    if (last) {
-        gw_pop_locked(server, s); /* a started message stays at the head until its last segment */
-        if (!s->head) {
-            s->pending_since = 0; /* caught up */
-        }
-        server->stats.bytes_sent += m->length;
+    server->stats.partial_writes += (uint64_t)written;
+    gw_pop_locked(server, s);
+    if (!s->head) {
+        s->pending_since = 0; /* caught up */
     }
+    server->stats.bytes_sent += m->length;
     int more = s->head != NULL || s->close_requested;
     pthread_mutex_unlock(&server->lock);
-    if (last) {
-        gw_free_message(m);
-    }
+    gw_free_message(m);
     return more;
 }
 
@@ -237,8 +240,14 @@ static int write_one(gw_server *server, gw_session *s, struct lws *wsi) {
  * then requests another writable callback if output remains. Several writes per callback save a poll
  * over every connection per frame, and the cap keeps one fast reader from delaying the others. */
 static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
-    if (write_ping_if_due(server, s, wsi) < 0) {
+    int ping = write_ping_if_due(server, s, wsi);
+    if (ping < 0) {
         return -1;
+    }
+    /* write_message must start on an empty lws buffer, or its bytes would pass the ping's rest. */
+    if (ping && lws_send_pipe_choked(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
     }
     for (int k = 1;; k++) {
         int result = write_one(server, s, wsi);

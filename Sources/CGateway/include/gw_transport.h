@@ -20,8 +20,8 @@
  * state frame, one partly sent, and its acks and events. A message may be made
  * of several parts. A part can be a range of a reference-counted shared buffer
  * (gw_shared) that many connections' messages point into without copying.
- * Such a message goes out as one WebSocket fragment per part, and it stays at
- * the head of the queue until its last part is written. A connection whose queue has not drained
+ * Each message goes out as one WebSocket frame in one sendmsg call; bytes the
+ * socket does not take wait in libwebsockets' output buffer. A connection whose queue has not drained
  * for slow_timeout_s, or whose queue exceeds max_queue_bytes, is dropped
  * and counted as a slow consumer; a stalled socket cannot take a close frame.
  *
@@ -90,6 +90,7 @@ typedef struct gw_stats {
     uint64_t oversize_closes;        /* 1009 */
     uint64_t frames_replaced;        /* state frames dropped for newer ones */
     uint64_t bytes_sent;
+    uint64_t partial_writes;         /* messages the socket took only in part; libwebsockets sends the rest */
     uint64_t http_requests;
     uint64_t idle_hangups;           /* silent past hangup_interval_s */
     uint64_t fanouts_completed;      /* broadcasts to at least one client whose every message was written or dropped */

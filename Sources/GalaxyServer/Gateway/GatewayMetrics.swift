@@ -23,6 +23,10 @@ enum GatewayMetrics {
             $0.idle_hangups
         }
         stat("galaxy_bytes_sent_total", .counter, "WebSocket payload bytes written.") { $0.bytes_sent }
+        stat(
+            "galaxy_partial_writes_total", .counter,
+            "WebSocket messages the socket took only in part because the client read slowly. libwebsockets buffers the rest and sends it before anything else."
+        ) { $0.partial_writes }
         stat("galaxy_http_requests_total", .counter, "HTTP requests received.") { $0.http_requests }
         m.register("galaxy_broadcast_duration_ms", kind: .gauge, help: "Wall time to encode and queue the last frame for every client, ms.") {
             [weak g] in (g?.broadcaster.stats.withLock { $0.lastDurationSeconds } ?? 0) * 1000

@@ -7,6 +7,8 @@
 
 #include "gw_internal.h"
 
+#define GW_PARTS_PER_CALL 1024 /* maximum iovecs in one sendmsg on Linux (UIO_MAXIOV) */
+
 /* Token bucket for handshakes, shared by every loop; returns 1 if one may proceed. */
 static int take_handshake_token(gw_server *server) {
     double now = gw_now();
@@ -163,43 +165,63 @@ static size_t frame_header(unsigned char header[10], int binary, size_t length) 
     return 10;
 }
 
-/* Sends a whole message as one WebSocket frame in one sendmsg: our header, then every segment as it
- * lies in memory. The caller makes sure lws has no unsent bytes of this connection. One call per message, instead of one frame and one send per segment, saves system
- * calls and packets. What the socket does not take goes to lws's output buffer (lws_write with
+/* Part k of a message on the wire: the frame header for k = 0, then its segments in order. */
+static struct iovec wire_part(const gw_message *m, unsigned char *header, size_t header_length, size_t k) {
+    if (k == 0) {
+        return (struct iovec){header, header_length};
+    }
+    return (struct iovec){m->segments[k - 1].data, m->segments[k - 1].length};
+}
+
+/* Sends a whole message as one WebSocket frame: our header, then every segment as it lies in memory,
+ * in one sendmsg call (more only past 1,024 parts). One call per message, instead of one frame and
+ * one send per segment, saves system calls and packets. The caller makes sure lws has no unsent bytes
+ * of this connection. What the socket does not take goes to lws's output buffer (lws_write with
  * LWS_WRITE_HTTP passes bytes through unframed), and lws drains that buffer before it writes any
  * other frame, pongs included, so nothing can land inside this frame. Returns 0 when the socket took
  * the whole message, 1 when lws keeps the rest, and -1 on a socket error. */
 static int write_message(struct lws *wsi, const gw_message *m) {
-    enum { MAX_PARTS = 64 };
     unsigned char header[10];
-    struct iovec parts[MAX_PARTS];
-    size_t count = m->segment_count + 1 < MAX_PARTS ? m->segment_count + 1 : MAX_PARTS;
-    parts[0].iov_base = header;
-    parts[0].iov_len = frame_header(header, m->binary, m->length);
-    for (size_t k = 1; k < count; k++) {
-        parts[k].iov_base = m->segments[k - 1].data;
-        parts[k].iov_len = m->segments[k - 1].length;
-    }
-    struct msghdr message = {.msg_iov = parts, .msg_iovlen = count};
-    ssize_t sent = sendmsg((int)lws_get_socket_fd(wsi), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-        return -1;
-    }
-    size_t skip = sent < 0 ? 0 : (size_t)sent;
-    int partial = skip < parts[0].iov_len + m->length;
-    for (size_t k = 0; k < m->segment_count + 1; k++) {
-        unsigned char *base = k == 0 ? header : m->segments[k - 1].data;
-        size_t length = k == 0 ? parts[0].iov_len : m->segments[k - 1].length;
-        if (k < count && skip >= length) {
-            skip -= length;
+    size_t header_length = frame_header(header, m->binary, m->length);
+    size_t total = m->segment_count + 1;
+    struct iovec parts[GW_PARTS_PER_CALL];
+    size_t next = 0; /* the first part not yet handed to the socket */
+    size_t skip = 0; /* bytes of that part the socket already took */
+    while (next < total) {
+        size_t count = total - next < GW_PARTS_PER_CALL ? total - next : GW_PARTS_PER_CALL;
+        size_t batch_length = 0;
+        for (size_t k = 0; k < count; k++) {
+            parts[k] = wire_part(m, header, header_length, next + k);
+            batch_length += parts[k].iov_len;
+        }
+        struct msghdr message = {.msg_iov = parts, .msg_iovlen = count};
+        ssize_t sent = sendmsg((int)lws_get_socket_fd(wsi), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            return -1;
+        }
+        size_t sent_bytes = sent < 0 ? 0 : (size_t)sent;
+        if (sent_bytes == batch_length) {
+            next += count;
             continue;
         }
-        if (lws_write(wsi, base + skip, length - skip, LWS_WRITE_HTTP) < 0) {
+        skip = sent_bytes;
+        break;
+    }
+    if (next == total) {
+        return 0;
+    }
+    for (size_t k = next; k < total; k++) {
+        struct iovec part = wire_part(m, header, header_length, k);
+        if (skip >= part.iov_len) {
+            skip -= part.iov_len;
+            continue;
+        }
+        if (lws_write(wsi, (unsigned char *)part.iov_base + skip, part.iov_len - skip, LWS_WRITE_HTTP) < 0) {
             return -1;
         }
         skip = 0;
     }
-    return partial;
+    return 1;
 }
 
 /* Sends the head message. Returns 1 if more output is waiting, 0 if the queue is empty, or -1 to

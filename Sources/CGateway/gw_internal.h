@@ -167,7 +167,6 @@ gw_message *gw_pop_locked(gw_server *server, gw_session *session);
 void gw_fanout_count_locked(gw_server *server, gw_message *message);
 void gw_fanout_settle_locked(gw_server *server, gw_message *message);
 void gw_process_work(gw_loop *loop);
-/* Returns the copy of a shared buffer that `loop` may write frame headers into, or NULL when out of memory. */
 
 /* Listening socket and accept thread (gw_listener.c). */
 int gw_listen(gw_server *server, char *error, size_t error_size);

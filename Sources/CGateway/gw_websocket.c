@@ -165,7 +165,7 @@ static size_t frame_header(unsigned char header[10], int binary, size_t length) 
     return 10;
 }
 
-/* Part k of a message on the wire: the frame header for k = 0, then its segments in order. */
+/* Returns part k of a message as sent: the frame header for k = 0, then the segments in order. */
 static struct iovec wire_part(const gw_message *m, unsigned char *header, size_t header_length, size_t k) {
     if (k == 0) {
         return (struct iovec){header, header_length};
@@ -173,13 +173,12 @@ static struct iovec wire_part(const gw_message *m, unsigned char *header, size_t
     return (struct iovec){m->segments[k - 1].data, m->segments[k - 1].length};
 }
 
-/* Sends a whole message as one WebSocket frame: our header, then every segment as it lies in memory,
- * in one sendmsg call (more only past 1,024 parts). One call per message, instead of one frame and
- * one send per segment, saves system calls and packets. The caller makes sure lws has no unsent bytes
- * of this connection. What the socket does not take goes to lws's output buffer (lws_write with
- * LWS_WRITE_HTTP passes bytes through unframed), and lws drains that buffer before it writes any
- * other frame, pongs included, so nothing can land inside this frame. Returns 0 when the socket took
- * the whole message, 1 when lws keeps the rest, and -1 on a socket error. */
+/* Sends a whole message as one WebSocket frame: our header and every segment in one sendmsg call
+ * (another per 1,024 parts), which saves system calls and packets over one send per segment. What the
+ * socket does not take goes to lws's output buffer through lws_write(LWS_WRITE_HTTP), which adds no
+ * framing. lws sends that buffer before any other frame, pongs included, so nothing lands inside this
+ * one. The caller makes sure the buffer is empty beforehand. Returns 0 when the socket took the whole
+ * message, 1 when lws keeps the rest, and -1 on a socket error. */
 static int write_message(struct lws *wsi, const gw_message *m) {
     unsigned char header[10];
     size_t header_length = frame_header(header, m->binary, m->length);
@@ -266,7 +265,7 @@ static int write_next(gw_server *server, gw_session *s, struct lws *wsi) {
     if (ping < 0) {
         return -1;
     }
-    /* write_message must start on an empty lws buffer, or its bytes would pass the ping's rest. */
+    /* write_message needs an empty lws buffer, or its bytes would go out before the rest of the ping. */
     if (ping && lws_send_pipe_choked(wsi)) {
         lws_callback_on_writable(wsi);
         return 0;

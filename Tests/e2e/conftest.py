@@ -35,6 +35,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def call_failed(request):
+    """Returns whether the requesting test failed in its call phase (not in set-up or teardown)."""
     report = getattr(request.node, "report_call", None)
     return report is not None and report.failed
 

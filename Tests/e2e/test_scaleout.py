@@ -4,7 +4,7 @@ Clients on both replicas see the same ticks. A command through either replica re
 only the sender gets the ack. A killed replica's clients resume their ships on the other with no
 duplicate rows. Redis down for 10 s and 60 s neither crashes a process nor costs the engine a tick,
 and frames flow again, full first, once it is back. A command stored while the engine is still
-reconnecting runs once it is back.
+reconnecting runs once it is back, and a command stream of the wrong type is logged and retried.
 """
 
 import contextlib
@@ -195,6 +195,23 @@ def test_command_during_reconnect_runs(cluster):
         15,
         "the engine never executed the command stored while it was reconnecting",
     )
+
+
+def test_command_stream_wrong_type_logged(cluster):
+    """A key of the wrong type in place of the command stream makes the engine log the error and retry.
+    Once the key is gone, commands run again."""
+    engine, gw = cluster.engine, cluster.gateways[0]
+    assert cluster.redis.cli("DEL", "galaxy:commands") in ("0", "1")
+    assert cluster.redis.cli("SET", "galaxy:commands", "not a stream") == "OK"
+    wait_until(
+        lambda: "rejected a read of the command stream" in engine.log_tail(200),
+        10,
+        "the engine did not log the error reply",
+    )
+    assert engine.request("GET", "/healthz").status == 200
+    assert cluster.redis.cli("DEL", "galaxy:commands") == "1"
+    player = gw.register()
+    assert gw.login(player).status == 200
 
 
 def test_logout_reaches_other_replica(cluster):

@@ -114,15 +114,22 @@ public final class RedisEngineBridge: @unchecked Sendable {
                 continue
             }
             do {
-                // Commands stored before the engine first connects were meant for an earlier engine, so they are skipped.
+                // Commands stored before the engine first connects were meant for an earlier engine.
                 let start = try lastID ?? newestCommandID(connection)
                 lastID = start
                 let read = ["XREAD", "COUNT", "1000", "BLOCK", "500", "STREAMS", RedisWire.commandStream, start]
                 let reply = try connection.command(read.map(RedisConnection.bytes))
+                if case .error(let message) = reply { throw RedisError.reply(message) }
                 for entry in RedisCommandEntry.parse(reply) {
                     lastID = entry.id
                     execute(entry)
                 }
+            } catch RedisError.reply(let message) {
+                // The connection stays up after an error reply, so wait here instead of retrying at once.
+                logger.warning(
+                    "Redis rejected a read of the command stream; retrying in 1 s",
+                    [("stream", RedisWire.commandStream), ("error", message)])
+                Thread.sleep(forTimeInterval: 1)
             } catch {
                 lost(error, &backoff, role: nil)
             }

@@ -145,7 +145,7 @@ static int write_ping_if_due(gw_server *server, gw_session *s, struct lws *wsi) 
 }
 
 /* Writes the header of one unmasked, final WebSocket frame (RFC 6455, section 5.2) carrying
- * `length` payload bytes; returns the header's size. */
+ * `length` payload bytes. Returns the header's size. */
 static size_t frame_header(unsigned char header[10], int binary, size_t length) {
     header[0] = 0x80 | (binary ? 0x2 : 0x1);
     if (length < 126) {

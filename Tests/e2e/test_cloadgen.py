@@ -56,22 +56,36 @@ def test_cloadgen_measures_frames(servers, cloadgen, tmp_path):
     assert line["last_delivery_median_ms"] <= line["last_delivery_max_ms"]
 
 
-def test_cloadgen_deflate_against_galaxy(servers, cloadgen, tmp_path):
-    # The server's compressed state, checked by cloadgen's sampled full inflation.
+def run_against_galaxy(servers, cloadgen, tmp_path, *options):
+    """Run cloadgen with three steering clients against a server of 300 ships; return its output line."""
     server = servers.new(tick_rate=4, ships=300)
     players = [server.register() for _ in range(3)]
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps([[p.token, p.ship_id] for p in players]))
     argv = [str(cloadgen), "--base", f"http://127.0.0.1:{server.port}", "--clients", "3", "--seconds", "2"]
-    argv += ["--warmup", "1", "--tokens", str(tokens), "--steer", "--view-radius-m", "1e13", "--deflate"]
+    argv += ["--warmup", "1", "--tokens", str(tokens), "--steer", "--view-radius-m", "1e13", *options]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout)
     assert line["failed_clients"] == 0, line["first_failure"]
     assert line["frames"] >= 3 * 6
+    return line
+
+
+def test_cloadgen_deflate_against_galaxy(servers, cloadgen, tmp_path):
+    # The server's compressed state, checked by cloadgen's sampled full inflation.
+    line = run_against_galaxy(servers, cloadgen, tmp_path, "--deflate")
     assert line["deflate_checked"] >= 3
     assert line["deflate_errors"] == 0
     assert line["mean_frame_bytes"] < 0.75 * line["mean_inflated_bytes"]
+
+
+def test_cloadgen_binary_against_galaxy(servers, cloadgen, tmp_path):
+    # The server's binary state, whose layout cloadgen checks in every message.
+    line = run_against_galaxy(servers, cloadgen, tmp_path, "--binary")
+    assert line["encoding"] == "binary"
+    # 300 other ships as 72-byte records, and a head of the bodies and the client's own ship.
+    assert 300 * 72 < line["mean_frame_bytes"] < 300 * 72 + 16_000
 
 
 def test_cloadgen_missing_tokens_file(cloadgen, tmp_path):
@@ -140,8 +154,9 @@ class FakeStateServer:
     """Welcome, then a state message every STATE_INTERVAL_S: raw DEFLATE in binary messages, or JSON text
     if `compress` is false. The state message at `broken_index` is encoded by `encode_broken`."""
 
-    def __init__(self, compress=True, broken_index=None, encode_broken=None):
+    def __init__(self, compress=True, broken_index=None, encode_broken=None, binary=None):
         self.compress = compress
+        self.binary = binary
         self.broken_index = broken_index
         self.encode_broken = encode_broken
         self.queries = []
@@ -156,12 +171,14 @@ class FakeStateServer:
         self.queries.append(query)
         if url.path != "/ws":
             return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
-        if query.get("encoding", ["json"]) not in (["json"], ["deflate"]):
+        if query.get("encoding", ["json"]) not in (["json"], ["deflate"], ["binary"]):
             return connection.respond(HTTPStatus.BAD_REQUEST, "unknown encoding\n")
         return None
 
     def encode_state(self, index):
         text = state_text(index, self.rng).encode()
+        if self.binary:
+            return self.binary(text)
         if not self.compress:
             return text.decode()
         if index == self.broken_index:
@@ -261,3 +278,50 @@ def test_cloadgen_without_deflate_sends_no_encoding(cloadgen):
     assert fake.queries
     for query in fake.queries:
         assert "encoding" not in query
+
+
+# ---- --binary, against the fake server ----
+
+
+def binary_state(head, records=2, extra_bytes=0):
+    """A binary state message as docs/protocol.md lays it out, with `extra_bytes` of junk at the end."""
+    head += b" " * (-(len(head) + 8) % 8)
+    return struct.pack("<I", len(head)) + head + struct.pack("<I", records) + bytes(72 * records + extra_bytes)
+
+
+def test_cloadgen_binary_checks_layout(cloadgen):
+    fake = FakeStateServer(binary=binary_state)
+    options = ["--warmup", "0.5", "--seconds", "1.5", "--binary"]
+    code, stdout, stderr = asyncio.run(run_cloadgen_against(fake, cloadgen, options))
+    assert code == 0, stderr
+    line = json.loads(stdout)
+    assert line["encoding"] == "binary"
+    assert line["failed_clients"] == 0, line["first_failure"]
+    assert line["frames"] >= FAKE_CLIENTS * 5
+    for query in fake.queries:
+        assert query["encoding"] == ["binary"]
+
+
+@pytest.mark.parametrize(
+    "encode, failure_text",
+    [
+        (lambda text: binary_state(text, extra_bytes=5), "does not fit its"),
+        (lambda text: struct.pack("<I", 1 << 30) + text, "does not fit its"),
+        (lambda text: text.decode(), "text state message although encoding=binary was requested"),
+    ],
+    ids=["partial_record", "head_longer_than_message", "text"],
+)
+def test_cloadgen_binary_reports_wrong_messages(cloadgen, encode, failure_text):
+    fake = FakeStateServer(binary=encode)
+    options = ["--warmup", "2", "--seconds", "5", "--binary"]
+    code, stdout, stderr = asyncio.run(run_cloadgen_against(fake, cloadgen, options))
+    line = json.loads(stdout)
+    assert code == 1
+    assert line["failed_clients"] == FAKE_CLIENTS, stderr
+    assert failure_text in line["first_failure"]
+
+
+def test_cloadgen_rejects_two_encodings(cloadgen):
+    result = subprocess.run([str(cloadgen), "--no-auth", "--deflate", "--binary"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "--deflate and --binary" in result.stderr

@@ -15,6 +15,11 @@
  * inflate or failed the check) and "mean_inflated_bytes" (over the sampled messages that passed, warm-up
  * included). "mean_frame_bytes" remains the payload size on the wire, which is then the compressed size.
  *
+ * With --binary the clients request encoding=binary: each state message is a binary message of a
+ * length-prefixed JSON head and 72-byte ship records (docs/protocol.md). A client reads the stamp in
+ * the head and checks every such message's length against the layout: 8 bytes of lengths, the head,
+ * and whole records. The output line then has "encoding": "binary".
+ *
  * The load generator shares the cores with the server under test, so it keeps its CPU cost low.
  * Each thread runs one epoll loop over its share of the clients and parses frame headers
  * incrementally. It keeps only the first bytes of each message and drops the rest of a large
@@ -69,6 +74,8 @@
 
 /* The stamp is among the first members of a state message (loadgen.py searches as many bytes). */
 #define STAMP_SEARCH_BYTES 200
+/* Bytes of one ship record in a binary state message (docs/protocol.md). */
+#define BINARY_RECORD_BYTES 72
 /* The welcome lists "ships" right after "type" and "player", well inside this prefix. */
 #define WELCOME_KEEP_BYTES 1024
 #define CONTROL_PAYLOAD_MAX_BYTES 125
@@ -116,6 +123,7 @@ struct options {
     const char *label;
     int threads;
     bool deflate;
+    bool binary;
 };
 
 /* One registered player: its session token and the id of its first ship (0: unknown). */
@@ -181,6 +189,8 @@ struct client {
     size_t keep_left_bytes; /* bytes of the current frame still to copy into head */
     long messages;
     long long seq;
+
+    bool binary_message; /* the current message came as a binary frame */
 
     /* --deflate: the current message's raw DEFLATE stream */
     bool compressed_message; /* a binary message with --deflate, whose head is inflated, not copied */

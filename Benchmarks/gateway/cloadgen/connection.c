@@ -31,7 +31,8 @@ static void send_upgrade_request(struct worker *worker, struct client *client)
     char token[1024];
     percent_encode(client->player->token, token, sizeof token);
     char request[2048];
-    const char *encoding = worker->config->options.deflate ? "&encoding=deflate" : "";
+    const struct options *options = &worker->config->options;
+    const char *encoding = options->deflate ? "&encoding=deflate" : options->binary ? "&encoding=binary" : "";
     int request_bytes = snprintf(request, sizeof request,
                                  "GET %s?token=%s%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
                                  "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",

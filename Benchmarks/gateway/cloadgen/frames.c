@@ -32,6 +32,27 @@ static void record_sample(struct worker *worker, double latency_ms, uint64_t mes
     worker->samples[worker->sample_count++] = (struct sample){latency_ms, message_bytes, stamp_ms};
 }
 
+/* --binary: true if the state message came as a binary frame whose length matches its layout, a 4-byte
+ * head length, the head, a 4-byte record count and whole 72-byte records. Fails the client if not. */
+static bool binary_layout_fits(struct worker *worker, struct client *client, double arrival_s)
+{
+    char reason[160];
+    if (!client->binary_message) {
+        protocol_error(worker, client, arrival_s, "text state message although encoding=binary was requested");
+        return false;
+    }
+    const unsigned char *h = client->head;
+    uint64_t head_length = client->head_bytes < 4 ? UINT64_MAX / 2
+                                                   : h[0] | (uint64_t)h[1] << 8 | (uint64_t)h[2] << 16 | (uint64_t)h[3] << 24;
+    if (8 + head_length > client->message_bytes || (client->message_bytes - 8 - head_length) % BINARY_RECORD_BYTES) {
+        snprintf(reason, sizeof reason, "binary state message of %llu bytes does not fit its %llu-byte head and records",
+                 (unsigned long long)client->message_bytes, (unsigned long long)head_length);
+        protocol_error(worker, client, arrival_s, reason);
+        return false;
+    }
+    return true;
+}
+
 /* A whole message arrived at `arrival_s`, the time of the read that brought its last byte. */
 static void complete_message(struct worker *worker, struct client *client, double arrival_s)
 {
@@ -50,6 +71,8 @@ static void complete_message(struct worker *worker, struct client *client, doubl
         protocol_error(worker, client, arrival_s, "text state message although encoding=deflate was requested");
         return;
     }
+    if (config->options.binary && !binary_layout_fits(worker, client, arrival_s))
+        return;
     if (arrival_s < config->warm_until_s)
         worker->frames_before_warmup++;
     else if (arrival_s < config->stop_at_s)
@@ -181,6 +204,7 @@ static void start_frame(struct worker *worker, struct client *client, double arr
             client->in_message = true;
             client->head_bytes = 0;
             client->message_bytes = 0;
+            client->binary_message = opcode == OP_BINARY;
             client->compressed_message = worker->config->options.deflate && opcode == OP_BINARY;
             if (client->compressed_message)
                 start_inflate(client, keep_limit);

@@ -17,6 +17,7 @@ static void print_usage(FILE *stream)
           "  --threads T           epoll threads sharing the clients (default 1)\n"
           "  --deflate             request state messages as raw DEFLATE (encoding=deflate), read the\n"
           "                        stamp of each and check each client's 1st, 51st, ... in full\n"
+          "  --binary              request binary state messages (encoding=binary) and check their layout\n"
           "  --help                print this help\n",
           stream);
 }
@@ -70,7 +71,7 @@ struct options parse_options(int argc, char **argv)
         .threads = 1,
     };
     enum { OPT_BASE = 256, OPT_CLIENTS, OPT_SECONDS, OPT_WARMUP, OPT_TOKENS, OPT_NO_AUTH, OPT_STEER,
-           OPT_VIEW_RADIUS, OPT_LABEL, OPT_THREADS, OPT_DEFLATE, OPT_HELP };
+           OPT_VIEW_RADIUS, OPT_LABEL, OPT_THREADS, OPT_DEFLATE, OPT_BINARY, OPT_HELP };
     static const struct option long_options[] = {
         {"base", required_argument, NULL, OPT_BASE},
         {"clients", required_argument, NULL, OPT_CLIENTS},
@@ -83,6 +84,7 @@ struct options parse_options(int argc, char **argv)
         {"label", required_argument, NULL, OPT_LABEL},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"deflate", no_argument, NULL, OPT_DEFLATE},
+        {"binary", no_argument, NULL, OPT_BINARY},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -102,6 +104,7 @@ struct options parse_options(int argc, char **argv)
         case OPT_LABEL: options.label = optarg; break;
         case OPT_THREADS: options.threads = (int)parse_long_option("--threads", optarg, 1, THREADS_MAX); break;
         case OPT_DEFLATE: options.deflate = true; break;
+        case OPT_BINARY: options.binary = true; break;
         case OPT_HELP: print_usage(stdout); exit(0);
         case ':': reject_option("option %s needs a value", argv[optind - 1]);
         default: reject_option("unknown option %s", argv[optind - 1]);
@@ -109,6 +112,8 @@ struct options parse_options(int argc, char **argv)
     }
     if (optind < argc)
         reject_option("unexpected argument '%s'", argv[optind]);
+    if (options.deflate && options.binary)
+        reject_option("--deflate and --binary request different encodings; give one");
     if (!options.no_auth && !options.tokens_path)
         reject_option("--tokens FILE is required unless --no-auth is given "
                       "(create the file with loadgen.py --prepare)");

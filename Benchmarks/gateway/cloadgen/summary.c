@@ -42,6 +42,8 @@ static void print_summary_start(const struct options *options)
     printf(", \"clients\": %ld, \"workers\": %d, \"client\": \"c\"", options->clients, options->threads);
     if (options->deflate)
         printf(", \"encoding\": \"deflate\"");
+    if (options->binary)
+        printf(", \"encoding\": \"binary\"");
 }
 
 /* Prints the --deflate counts over all threads, and nothing without --deflate. */

@@ -1,7 +1,7 @@
 import CGateway
 
-/// A frame's fragment buffers, and their compressed form when some client takes compressed state,
-/// copied once into the transport's reference-counted shared buffers, which every client's queued
+/// A frame's fragment buffers, their compressed form when some client takes compressed state, and the
+/// ships' binary records when some client takes binary state, copied once into the transport's reference-counted shared buffers, which every client's queued
 /// message points into. Call `release` once every message has been queued.
 final class BroadcastBuffers: @unchecked Sendable {
     private let fragments: FrameFragments
@@ -9,12 +9,16 @@ final class BroadcastBuffers: @unchecked Sendable {
     /// `gw_shared` handles by fragment kind; nil when empty or when allocation failed.
     private let handles: [OpaquePointer?]
     private let deflatedHandles: [OpaquePointer?]
+    private let records: ShipRecords?
+    private let recordsHandle: OpaquePointer?
 
-    init(_ fragments: FrameFragments, deflated: DeflatedFragments? = nil) {
+    init(_ fragments: FrameFragments, deflated: DeflatedFragments? = nil, records: ShipRecords? = nil) {
         self.fragments = fragments
         self.deflated = deflated
+        self.records = records
         handles = BroadcastBuffers.share(fragments.buffers)
         deflatedHandles = BroadcastBuffers.share(deflated?.buffers ?? [])
+        recordsHandle = BroadcastBuffers.share(records.map { [$0.bytes] } ?? []).first ?? nil
     }
 
     private static func share(_ buffers: [[UInt8]]) -> [OpaquePointer?] {
@@ -72,8 +76,28 @@ final class BroadcastBuffers: @unchecked Sendable {
         }
     }
 
+    /// Queues a binary state message as a replaceable binary frame. The buffers must have been made
+    /// with `records`.
+    func send(_ message: BinaryStateMessage, to connection: UInt64, transport: OpaquePointer) {
+        let flags = GW_SEND_REPLACEABLE | GW_SEND_BINARY
+        guard let records else { preconditionFailure("binary state needs the frame's ship records") }
+        guard let recordsHandle else {
+            let bytes = message.joined(records)
+            _ = bytes.withUnsafeBufferPointer { gw_send(transport, connection, $0.baseAddress, $0.count, flags) }
+            return
+        }
+        message.head.withUnsafeBufferPointer { head in
+            var parts = [gw_part(data: head.baseAddress, length: head.count, shared: nil)]
+            let base = gw_shared_data(recordsHandle)!
+            for run in message.runs {
+                parts.append(gw_part(data: base + run.lowerBound, length: run.count, shared: recordsHandle))
+            }
+            _ = gw_send_parts(transport, connection, parts, parts.count, flags)
+        }
+    }
+
     /// Drops this frame's references; queued messages keep the buffers alive until they are sent.
     func release() {
-        for handle in handles + deflatedHandles { gw_shared_release(handle) }
+        for handle in handles + deflatedHandles + [recordsHandle] { gw_shared_release(handle) }
     }
 }

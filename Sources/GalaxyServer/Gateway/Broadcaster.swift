@@ -111,11 +111,15 @@ final class Broadcaster: @unchecked Sendable {
         let chunks = max(1, min(clients.count / 64, workers))
         // Views first, so that only ships some client sees get encoded.
         let visible = Broadcaster.views(index, clients: clients, chunks: chunks)
-        let needed = Broadcaster.neededRanks(visible, count: index.frame.ships.count)
+        // Binary clients take the other ships from the records, and their own ships are written per client,
+        // so only text clients' views need JSON fragments.
+        let textViews = zip(clients, visible).filter { $0.0.encoding != .binary }.map(\.1)
+        let needed = Broadcaster.neededRanks(textViews, count: index.frame.ships.count)
         phases.views = lap()
         let fragments = FrameFragments(index: index, needed: needed, workers: workers)
         let deflated = Broadcaster.deflate(fragments, clients: clients, workers: workers)
-        let shared = BroadcastBuffers(fragments, deflated: deflated)
+        let records = clients.contains { $0.encoding == .binary } ? ShipRecords(index: index) : nil
+        let shared = BroadcastBuffers(fragments, deflated: deflated, records: records)
         phases.fragments = lap()
         let bytes = Atomic<Int>(0)
         let updated = Mutex<[ClientSession]>([])
@@ -125,6 +129,15 @@ final class Broadcaster: @unchecked Sendable {
             for k in stride(from: chunk, to: clients.count, by: chunks) {
                 var session = clients[k]
                 let forceFull = transport.value.map { gw_replaceable_pending($0, session.connectionID) != 0 } ?? false
+                if let records, session.encoding == .binary {
+                    let message = StateEncoder.binaryState(
+                        index, visible: visible[k], fragments: fragments, records: records, for: &session, forceFull: forceFull)
+                    if let transport = transport.value { shared.send(message, to: session.connectionID, transport: transport) }
+                    inspect?(session.connectionID, message.joined(records))
+                    bytes.add(message.count, ordering: .relaxed)
+                    results.append(session)
+                    continue
+                }
                 let message = StateEncoder.state(index, visible: visible[k], fragments: fragments, for: &session, forceFull: forceFull)
                 if session.encoding == .deflate {
                     let stream = DeflatedMessage(message, plain: fragments, deflated: deflated)

@@ -1,11 +1,13 @@
 import CGateway
 import Foundation
 
-/// The form of a client's state messages: JSON text, or that same text as a raw DEFLATE stream in a
-/// binary message (docs/protocol.md, "Compressed state").
+/// The form of a client's state messages: JSON text, that same text as a raw DEFLATE stream in a
+/// binary message (docs/protocol.md, "Compressed state"), or a JSON head with fixed-size records of the
+/// other ships (docs/protocol.md, "Binary state").
 enum StateEncoding: String, Sendable {
     case json
     case deflate
+    case binary
 }
 
 /// A frame's fragment buffers compressed once for every client that takes compressed state. Each buffer

@@ -25,11 +25,24 @@ struct FrameMessage {
     }
 }
 
+/// A collector of one client's visible ships for `StateEncoder`: its own ships as JSON, and the others
+/// by rank, with static fields for ranks of kind `withStatic`.
+protocol ShipListBuilder {
+    /// Appends one of the client's own ships, written by `write`, before any other ship.
+    mutating func appendOwn(_ write: (inout JSONWriter) -> Void)
+    /// Appends another ship by its rank; ranks come in ascending order.
+    mutating func appendShared(rank: Int, kind: FrameFragments.Kind)
+    /// Appends every rank after the last one appended up to `rank`, with the kind of the open run.
+    mutating func extendOpenRun(to rank: Int)
+    /// The kind of the run being extended, or nil when none is open.
+    var openRunKind: FrameFragments.Kind? { get }
+}
+
 /// Collects the elements of a state message's `ships` array. Own ships are written here; other ships
 /// come as ranks into the shared fragments. Consecutive ranks of one kind join into a run, and a run
 /// shorter than `sharedRunMinimumBytes` is copied, because a WebSocket frame per small run costs more
 /// than the copy. The message lists own ships first, then the copied runs, then the shared runs.
-struct FrameMessageBuilder {
+struct FrameMessageBuilder: ShipListBuilder {
     static let sharedRunMinimumBytes = 4096
 
     let fragments: FrameFragments

@@ -36,16 +36,42 @@ enum StateEncoder {
         return merged
     }
 
+    /// True when the client's next state message lists every visible ship.
+    static func isFull(_ session: ClientSession, forceFull: Bool) -> Bool {
+        forceFull || session.framesSinceFull >= ClientSession.fullFrameInterval
+    }
+
     /// Encodes the state message for one client: its own ships in full, the other `visible` ships as runs
     /// of `fragments` (with static fields when new to the client), bodies, and the ships that left its
     /// view. Updates the session's delta bookkeeping. `visible` lists ranks in ascending order.
     static func state(
         _ index: FrameIndex, visible: [Int], fragments: FrameFragments, for session: inout ClientSession, forceFull: Bool
     ) -> FrameMessage {
-        let frame = index.frame
-        let full = forceFull || session.framesSinceFull >= ClientSession.fullFrameInterval
+        let full = isFull(session, forceFull: forceFull)
         let head = index.stateHead(full: full)
         var builder = FrameMessageBuilder(fragments: fragments, head: head, capacity: head.count + 2048)
+        let removed = fill(&builder, index, visible: visible, fragments: fragments, for: &session, full: full)
+        return builder.finish(tail: removedTail(removed))
+    }
+
+    /// Encodes the same content as `state` as a binary state message whose other ships are `records`.
+    static func binaryState(
+        _ index: FrameIndex, visible: [Int], fragments: FrameFragments, records: ShipRecords, for session: inout ClientSession,
+        forceFull: Bool
+    ) -> BinaryStateMessage {
+        let full = isFull(session, forceFull: forceFull)
+        var builder = BinaryStateBuilder(index: index, records: records, full: full)
+        let removed = fill(&builder, index, visible: visible, fragments: fragments, for: &session, full: full)
+        return builder.finish(removed: removed)
+    }
+
+    /// Appends the client's own visible ships, then the others, to `builder`; advances the session's
+    /// delta bookkeeping and returns the ids that left its view.
+    private static func fill<Builder: ShipListBuilder>(
+        _ builder: inout Builder, _ index: FrameIndex, visible: [Int], fragments: FrameFragments,
+        for session: inout ClientSession, full: Bool
+    ) -> [ShipID] {
+        let frame = index.frame
         let known = session.knownShips
         // Own ships lead the array, so they are written before the walk over the other ships.
         let own = index.ranksByOwner.values(of: session.player.id)
@@ -76,15 +102,15 @@ enum StateEncoder {
         }
         if let nowKnown { session.knownShips = nowKnown }
         session.framesSinceFull = full ? 1 : session.framesSinceFull + 1
-        return builder.finish(tail: removedTail(removed))
+        return removed
     }
 
     /// Merge walk over two id-sorted lists, the visible ships and the ships the client was sent before.
     /// Appends every visible ship that is not in `own` to `builder`. Returns the ids now known (nil when
     /// they equal `known`) and the ids that left the view.
-    private static func walk(
+    private static func walk<Builder: ShipListBuilder>(
         visible: UnsafeBufferPointer<Int>, ids: UnsafeBufferPointer<ShipID>, known: UnsafeBufferPointer<ShipID>, own: [Int],
-        full: Bool, _ builder: inout FrameMessageBuilder
+        full: Bool, _ builder: inout Builder
     ) -> (nowKnown: [ShipID]?, removed: [ShipID]) {
         var removed: [ShipID] = []
         // Most frames send only ships the client was sent before, so `nowKnown` is built only once the lists differ.

@@ -16,12 +16,16 @@ enum BroadcastBench {
         var radiusMeters: Double
         /// Clients take compressed state (`encoding=deflate`).
         var deflate = false
+        /// Clients take binary state (`encoding=binary`).
+        var binary = false
     }
 
     static let workloads = [
         Workload(name: "views_10k_ships", ships: 10_000, radiusMeters: 1_000_000),
         Workload(name: "all_1k_ships", ships: 1_000, radiusMeters: 1e13),
         Workload(name: "all_1k_ships_deflate", ships: 1_000, radiusMeters: 1e13, deflate: true),
+        Workload(name: "views_10k_ships_binary", ships: 10_000, radiusMeters: 1_000_000, binary: true),
+        Workload(name: "all_1k_ships_binary", ships: 1_000, radiusMeters: 1e13, binary: true),
     ]
 
     static func run(catalog: SolarSystemCatalog, digestOnly: Bool = false) throws {
@@ -52,6 +56,7 @@ enum BroadcastBench {
             owners[k] = PlayerID(player + 1)
             var client = BroadcastBenchmark.Client(player: PlayerID(player + 1), ship: ids[k], radiusMeters: workload.radiusMeters)
             client.deflate = workload.deflate
+            client.binary = workload.binary
             clients.append(client)
         }
         let ownerByID = Dictionary(uniqueKeysWithValues: zip(ids, owners))

@@ -3,7 +3,9 @@
 # gateway, each serving 100 and 1,000 WebSocket clients on loopback, Galaxy once more at the largest
 # count with clients that do not steer (as the reference's clients), and Galaxy with 10,000 ships where
 # each client sees only its view. With LOADGEN=c, Galaxy also serves the largest count of steering
-# clients that request compressed state (cloadgen --deflate, label galaxy_full_state_1000_ships_deflate).
+# clients that request compressed state (cloadgen --deflate, label galaxy_full_state_1000_ships_deflate)
+# and binary state (cloadgen --binary, labels galaxy_full_state_1000_ships_binary and
+# galaxy_view_10000_ships_binary).
 # Usage: Benchmarks/gateway/run.sh [seconds per measurement, default 20]
 # Environment:
 #   CLIENTS (default "100 1000") and VIEW_CLIENTS (default 1000) set the client counts.
@@ -14,7 +16,7 @@
 #   TRANSPORT_THREADS (default: the server's own default) is passed to galaxy serve --transport-threads.
 #   LOADGEN (default py) picks the client of the measured runs: py for loadgen.py, c for the C client in cloadgen/,
 #   which is compiled into the state directory and takes less CPU from the server under test. Only the C
-#   client can request compressed state, so the deflate measurement runs only with LOADGEN=c.
+#   client can request compressed or binary state, so those measurements run only with LOADGEN=c.
 #   Registering players (--prepare) always uses loadgen.py.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -79,6 +81,8 @@ measure_galaxy 18481 "$max_clients" 1000 "$state/full/tokens.json" galaxy_full_s
 if [ "$loadgen_kind" = c ]; then
   measure_galaxy 18481 "$max_clients" 1000 "$state/full/tokens.json" galaxy_full_state_1000_ships_deflate \
     --view-radius-m 1e13 --steer --deflate
+  measure_galaxy 18481 "$max_clients" 1000 "$state/full/tokens.json" galaxy_full_state_1000_ships_binary \
+    --view-radius-m 1e13 --steer --binary
 fi
 stop_server "$full_pid"
 
@@ -100,4 +104,7 @@ view_pid=$!
 python3 Benchmarks/gateway/loadgen.py --base http://127.0.0.1:18483 --clients "$view_clients" --prepare \
   --tokens "$state/view/tokens.json"
 measure_galaxy 18483 "$view_clients" 10000 "$state/view/tokens.json" galaxy_view_10000_ships --steer
+if [ "$loadgen_kind" = c ]; then
+  measure_galaxy 18483 "$view_clients" 10000 "$state/view/tokens.json" galaxy_view_10000_ships_binary --steer --binary
+fi
 stop_server "$view_pid"

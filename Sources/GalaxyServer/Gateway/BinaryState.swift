@@ -5,16 +5,33 @@
 
 /// Every ship's motion record of one frame, by rank, written once for all clients that take binary
 /// state. Rank r's record starts at byte `r * recordBytes`, so the records of consecutive ranks form one
-/// run that many clients' messages can share.
+/// run that many clients' messages can share. The static fields of the needed ranks are written once
+/// too, as JSON objects that each client's head copies.
 struct ShipRecords: Sendable {
     /// Bytes of a record: u64 id, f64 position x y z (m, ICRF barycentric at the frame's time), f64
     /// velocity x y z (m/s), and the f32 attitude quaternion, scalar first. All are little-endian.
     static let recordBytes = 72
 
     let bytes: [UInt8]
+    /// `,{"id":…,"name":…,"kind":…,"owner":…}` of every needed rank, in rank order.
+    let statics: [UInt8]
+    /// Offsets in `statics` where each needed rank's entry starts and ends.
+    private let staticStarts: [Int]
+    private let staticEnds: [Int]
 
-    init(index: FrameIndex) {
+    init(index: FrameIndex, needed: [Bool]) {
         let count = index.shipAtRank.count
+        var statics = JSONWriter(capacity: needed.count * 64)
+        var starts = [Int](repeating: 0, count: count)
+        var ends = starts
+        for rank in 0..<count where needed[rank] {
+            starts[rank] = statics.bytes.count
+            statics.bytes.append(UInt8(ascii: ","))
+            StateEncoder.writeIdentity(index.ship(atRank: rank), &statics, includeStatic: true)
+            statics.bytes.append(UInt8(ascii: "}"))
+            ends[rank] = statics.bytes.count
+        }
+        (self.statics, staticStarts, staticEnds) = (statics.bytes, starts, ends)
         bytes = [UInt8](unsafeUninitializedCapacity: count * ShipRecords.recordBytes) { buffer, initialized in
             let raw = UnsafeMutableRawBufferPointer(buffer)
             for rank in 0..<count {
@@ -34,6 +51,10 @@ struct ShipRecords: Sendable {
             out.storeBytes(of: Float(ship.attitude[lane]).bitPattern.littleEndian, toByteOffset: 56 + 4 * lane, as: UInt32.self)
         }
     }
+
+    /// Byte range in `statics` of the entries of ranks `first...last`, leading comma included. Every rank
+    /// in between must be needed.
+    func staticRange(from first: Int, through last: Int) -> Range<Int> { staticStarts[first]..<staticEnds[last] }
 
     /// Byte range of the records of ranks `first...last`.
     static func range(from first: Int, through last: Int) -> Range<Int> {
@@ -86,7 +107,7 @@ struct BinaryStateBuilder: ShipListBuilder {
     }
 
     mutating func appendShared(rank: Int, kind: FrameFragments.Kind) {
-        if kind == .withStatic { appendStatic(rank) }
+        if kind == .withStatic { appendStatics(from: rank, through: rank) }
         if hasOpenRun && rank == openLast + 1 {
             openLast = rank
             openKind = kind
@@ -100,9 +121,7 @@ struct BinaryStateBuilder: ShipListBuilder {
     mutating func extendOpenRun(to rank: Int) {
         assert(hasOpenRun)
         assert(openLast < rank)
-        if openKind == .withStatic {
-            for r in (openLast + 1)...rank { appendStatic(r) }
-        }
+        if openKind == .withStatic { appendStatics(from: openLast + 1, through: rank) }
         openLast = rank
     }
 
@@ -132,10 +151,10 @@ struct BinaryStateBuilder: ShipListBuilder {
         return BinaryStateMessage(head: head.bytes, runs: runs)
     }
 
-    private mutating func appendStatic(_ rank: Int) {
-        if !statics.bytes.isEmpty { statics.bytes.append(UInt8(ascii: ",")) }
-        StateEncoder.writeIdentity(index.ship(atRank: rank), &statics, includeStatic: true)
-        statics.bytes.append(UInt8(ascii: "}"))
+    private mutating func appendStatics(from first: Int, through last: Int) {
+        let range = records.staticRange(from: first, through: last)
+        // The array's first entry goes without its comma.
+        statics.bytes.append(contentsOf: records.statics[statics.bytes.isEmpty ? range.dropFirst() : range])
     }
 
     private mutating func closeRun() {

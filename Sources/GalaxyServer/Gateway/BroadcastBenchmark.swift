@@ -11,6 +11,8 @@ public final class BroadcastBenchmark {
         public var radiusMeters: Double
         /// Takes compressed state messages.
         public var deflate = false
+        /// Takes binary state messages (ignored with `deflate`).
+        public var binary = false
 
         public init(player: PlayerID, ship: ShipID, radiusMeters: Double) {
             self.player = player
@@ -40,7 +42,7 @@ public final class BroadcastBenchmark {
             let record = PlayerRecord(id: client.player, username: "player\(client.player)", passwordHash: "", createdAt: Date())
             var session = ClientSession(connectionID: UInt64(k + 1), player: record)
             session.view = ViewRequest(focus: .ship(client.ship), radiusMeters: client.radiusMeters)
-            session.encoding = client.deflate ? .deflate : .json
+            session.encoding = client.deflate ? .deflate : client.binary ? .binary : .json
             session.framesSinceFull = k % ClientSession.fullFrameInterval
             return session
         }

@@ -113,12 +113,15 @@ final class Broadcaster: @unchecked Sendable {
         let visible = Broadcaster.views(index, clients: clients, chunks: chunks)
         // Binary clients take the other ships from the records, and their own ships are written per client,
         // so only text clients' views need JSON fragments.
-        let textViews = zip(clients, visible).filter { $0.0.encoding != .binary }.map(\.1)
+        let isBinary = clients.map { $0.encoding == .binary }
+        let textViews = zip(isBinary, visible).filter { !$0.0 }.map(\.1)
         let needed = Broadcaster.neededRanks(textViews, count: index.frame.ships.count)
         phases.views = lap()
         let fragments = FrameFragments(index: index, needed: needed, workers: workers)
         let deflated = Broadcaster.deflate(fragments, clients: clients, workers: workers)
-        let records = clients.contains { $0.encoding == .binary } ? ShipRecords(index: index) : nil
+        let binaryViews = zip(isBinary, visible).filter { $0.0 }.map(\.1)
+        let records = binaryViews.isEmpty
+            ? nil : ShipRecords(index: index, needed: Broadcaster.neededRanks(binaryViews, count: index.frame.ships.count))
         let shared = BroadcastBuffers(fragments, deflated: deflated, records: records)
         phases.fragments = lap()
         let bytes = Atomic<Int>(0)

@@ -53,7 +53,7 @@ import Testing
             let frame = GatewayEncodingTests.frame(n)
             let forceFull = n == 12
             let index = FrameIndex(frame: frame)
-            let records = ShipRecords(index: index)
+            let records = ShipRecords(index: index, needed: [Bool](repeating: true, count: frame.ships.count))
             let fragments = FrameFragments(index: index, needed: [Bool](repeating: true, count: frame.ships.count), workers: 2)
             for k in views.indices {
                 let visible = StateEncoder.visibleShips(index, for: text[k])

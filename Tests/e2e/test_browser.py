@@ -1,6 +1,7 @@
 """The player client and the admin dashboard in headless Chromium (Debian's chromium and
 chromium-driver), driven by Selenium. Every step is checked against the server's own API, and
 screenshots go to $GALAXY_SCREENSHOT_DIR (default /tmp/galaxy-browser-shots) for a person to look at."""
+import base64
 import os
 import shutil
 import time
@@ -10,6 +11,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
+
+from support import receive_welcome
+from test_binary_state import connect, decode, send_and_reply
 
 ADMIN_TOKEN = "browser-admin-token"
 SHOTS = Path(os.environ.get("GALAXY_SCREENSHOT_DIR", "/tmp/galaxy-browser-shots"))
@@ -115,3 +119,35 @@ def test_player_flies_and_operator_pauses(web_server, browser):
     wait_for(lambda: not status()["paused"], message="resume did not reach the engine")
     shot(browser, "06-admin-running")
     assert web_server.healthy()
+
+
+def test_browser_decodes_binary_state(web_server, browser):
+    # A binary state message from the server, decoded by the page's own module and here, must give the
+    # text message's shape: own ships, then every record with the static fields of ships new to the client.
+    player = web_server.register()
+    with connect(web_server, player.token, "binary") as ws:
+        receive_welcome(ws)
+        view = {"type": "view", "seq": 1, "focus": {"body": "Earth"}, "radius_m": 1e13}
+        assert send_and_reply(ws, view) == {"type": "ack", "seq": 1}
+        payload = ws.recv(timeout=10)
+        while not (isinstance(payload, bytes) and decode(payload)[1]):
+            payload = ws.recv(timeout=10)
+    head, records = decode(payload)
+    statics = {entry["id"]: entry for entry in head.pop("static")}
+    for ship_id, (p, v, q) in records.items():
+        head["ships"].append({**statics.get(ship_id, {}), "id": ship_id, "p": p, "v": v, "q": q})
+
+    browser.get(f"http://127.0.0.1:{web_server.port}/")
+    decoded = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));"
+        "import('/js/binary.js').then((m) => done(m.decodeBinaryState(bytes.buffer))).catch((e) => done(String(e)));",
+        base64.b64encode(payload).decode(),
+    )
+    assert isinstance(decoded, dict), decoded
+    assert decoded["tick"] == head["tick"]
+    assert "static" not in decoded
+    by_id = lambda ships: {ship["id"]: ship for ship in ships}
+    assert by_id(decoded["ships"]) == by_id(head["ships"])
+    assert len(decoded["ships"]) == len(head["ships"])
+    assert any("name" in ship for ship in decoded["ships"] if ship["id"] in records)

@@ -1,5 +1,7 @@
 // The game WebSocket: sequence numbers, acks and errors per request, and reconnection with
-// exponential backoff and full jitter.
+// exponential backoff and full jitter. State comes as binary messages, about a third of the text's bytes.
+
+import { decodeBinaryState } from "./binary.js";
 
 const maxBackoffMs = 30000;
 const baseBackoffMs = 1000;
@@ -40,15 +42,17 @@ export class Connection {
   open() {
     this.stopped = false;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(this.token)}`);
+    const socket = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(this.token)}&encoding=binary`);
+    socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.handlers.onStatus("connecting", "Connecting…");
     let welcomed = false;
     socket.onmessage = (event) => {
       let message;
       try {
-        message = JSON.parse(String(event.data));
-      } catch {
+        message = event.data instanceof ArrayBuffer ? decodeBinaryState(event.data) : JSON.parse(String(event.data));
+      } catch (error) {
+        console.warn("Ignored a server message that could not be read:", error);
         return;
       }
       if (message.type === "welcome") {

@@ -2,8 +2,9 @@
 # Installs the Debian packages Galaxy builds and tests with, skipping those already present.
 # Needs root (apt-get). Safe to run repeatedly.
 set -euo pipefail
+# prometheus brings promtool, which the deploy tests use to check the alert rules.
 packages=(pkg-config libopenblas-dev libsqlite3-dev libpq-dev libwebsockets-dev libhiredis-dev libsodium-dev zlib1g-dev
-          postgresql redis-server python3-pip chromium chromium-driver)
+          postgresql redis-server python3-pip chromium chromium-driver prometheus)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

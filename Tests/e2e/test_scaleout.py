@@ -16,6 +16,7 @@ import pytest
 from cluster import Cluster
 from conftest import POSTGRES_URL, call_failed
 from support import (
+    close_code,
     frames_for,
     own_ship,
     ping_works,
@@ -224,3 +225,13 @@ def test_logout_reaches_other_replica(cluster):
         20,
         "replica B still accepted the token 20 s after a log-out on replica A",
     )
+
+
+def test_deletion_closes_other_replica_websocket(cluster):
+    gw_a, gw_b = cluster.gateways
+    player = gw_a.register()
+    with gw_b.connect(player.token) as ws:
+        receive_welcome(ws)
+        assert gw_a.request("DELETE", "/api/v1/me", token=player.token).status == 204
+        # Replica B trusts its cached session for up to 15 s, and checks open WebSockets every 5 s.
+        assert close_code(ws, 30) == 1008

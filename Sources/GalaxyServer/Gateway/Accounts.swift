@@ -82,7 +82,12 @@ final class Accounts: Sendable {
 
     /// Returns the player behind a token, or nil if it is unknown or expired. Reads the store on a cache miss.
     func authenticate(token: String) throws -> PlayerRecord? {
-        let hash = Credentials.tokenHash(token)
+        try authenticate(tokenHash: Credentials.tokenHash(token))
+    }
+
+    /// Returns the player behind a token's hash, as `authenticate(token:)` does. With `quiet`, trusting a
+    /// cached session while the store is down is not logged, for callers that check many sessions at once.
+    func authenticate(tokenHash hash: Data, quiet: Bool = false) throws -> PlayerRecord? {
         let now = Date()
         let cached = cache.withLock { $0[hash] }
         if let cached, now.timeIntervalSince(cached.checkedAt) < Accounts.revalidateAfterSeconds {
@@ -99,7 +104,9 @@ final class Accounts: Sendable {
         } catch let error as StoreError {
             // While the store is down, a session it confirmed before stays valid until it expires.
             if let cached, cached.expiresAt > now {
-                logger.warning("store unreachable; trusting a cached session", [("player", cached.player.id), ("error", "\(error)")])
+                if !quiet {
+                    logger.warning("store unreachable; trusting a cached session", [("player", cached.player.id), ("error", "\(error)")])
+                }
                 return cached.player
             }
             throw Accounts.apiError(error)

@@ -11,6 +11,8 @@ struct ClientSession: Sendable {
     var view: ViewRequest?
     /// The encoding of this client's state messages, chosen when it connects.
     var encoding = StateEncoding.json
+    /// Hash of the token the client connected with, checked again while it stays connected.
+    var tokenHash = Data()
     /// Ids of the ships this client has been sent, ascending (for deltas and `removed`).
     var knownShips: [ShipID] = []
     var framesSinceFull = Int.max

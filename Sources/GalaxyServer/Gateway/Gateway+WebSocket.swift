@@ -20,6 +20,7 @@ extension GatewayServer {
         guard let player else { return 401 }
         var session = ClientSession(connectionID: connection, player: player)
         session.encoding = encoding
+        session.tokenHash = Credentials.tokenHash(token)
         let index = latestFrame.withLock { $0 }
         if let first = index?.shipsByOwner[player.id]?.first.map({ index!.frame.ships[$0].id }) {
             session.view = ViewRequest(focus: .ship(first), radiusMeters: GatewayServer.defaultViewRadiusMeters)

@@ -26,6 +26,7 @@ public final class GatewayServer: @unchecked Sendable {
     private var serviceThread: Thread?
     private let stopped = Atomic<Bool>(false)
     private let serviceDone = DispatchSemaphore(value: 0)
+    private var sessionCheck: DispatchSourceTimer?
 
     init(
         configuration: GatewayConfiguration, store: any GameStore, link: any EngineLink, catalog: SolarSystemCatalog,
@@ -73,6 +74,7 @@ public final class GatewayServer: @unchecked Sendable {
         serviceThread = thread
         link.onFrame { [weak self] frame in self?.publish(frame) }
         link.onResync { [weak self] in self?.forceFullFrames() }
+        sessionCheck = startSessionCheck()
         logger.info("gateway listening", [("port", port), ("address", configuration.bindAddress ?? "*")])
     }
 
@@ -81,6 +83,7 @@ public final class GatewayServer: @unchecked Sendable {
     /// it, and find no connection to send to.
     public func stop() {
         guard let server = transport, !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        sessionCheck?.cancel()
         broadcaster.stop()
         gw_stop(server)
         serviceDone.wait()

@@ -30,6 +30,8 @@ static int take_handshake_token(gw_server *server) {
 
 static const char *status_text(int status) {
     switch (status) {
+    case 400:
+        return "Bad Request";
     case 401:
         return "Unauthorized";
     case 403:
@@ -43,13 +45,34 @@ static const char *status_text(int status) {
     }
 }
 
-/* Rejects an upgrade with a plain HTTP/1.1 status (and Retry-After for 503), written whole
- * because lws labels responses at this stage HTTP/1.0, which WebSocket clients reject. */
+/* The error body of a refused upgrade, in the HTTP API's format. The gateway refuses with 400 only for an
+ * unknown or repeated `encoding`. */
+static const char *refusal_body(int status) {
+    switch (status) {
+    case 400:
+        return "{\"error\":{\"code\":\"invalid_request\",\"message\":\"encoding: expected one of json, deflate or "
+               "binary, given once\"}}";
+    case 401:
+        return "{\"error\":{\"code\":\"unauthorized\",\"message\":\"missing, unknown or expired token\"}}";
+    case 404:
+        return "{\"error\":{\"code\":\"not_found\",\"message\":\"WebSocket upgrades are served at /ws\"}}";
+    case 503:
+        return "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many handshakes or the account store is "
+               "unreachable; retry after 1 s\"}}";
+    default:
+        return "{\"error\":{\"code\":\"refused\",\"message\":\"upgrade refused\"}}";
+    }
+}
+
+/* Rejects an upgrade with a plain HTTP/1.1 status and a JSON error body (and Retry-After for 503),
+ * written whole because lws labels responses at this stage HTTP/1.0, which WebSocket clients reject. */
 static int refuse_upgrade(struct lws *wsi, int status) {
-    unsigned char buffer[LWS_PRE + 256];
+    unsigned char buffer[LWS_PRE + 512];
+    const char *body = refusal_body(status);
     int length = snprintf((char *)buffer + LWS_PRE, sizeof(buffer) - LWS_PRE,
-                          "HTTP/1.1 %d %s\r\n%sconnection: close\r\ncontent-length: 0\r\n\r\n", status,
-                          status_text(status), status == 503 ? "retry-after: 1\r\n" : "");
+                          "HTTP/1.1 %d %s\r\n%sconnection: close\r\ncontent-type: application/json\r\n"
+                          "content-length: %zu\r\n\r\n%s",
+                          status, status_text(status), status == 503 ? "retry-after: 1\r\n" : "", strlen(body), body);
     lws_write(wsi, buffer + LWS_PRE, (size_t)length, LWS_WRITE_HTTP_HEADERS);
     return -1;
 }

@@ -1,6 +1,7 @@
 """Compressed state (docs/protocol.md). A client that connects with `encoding=deflate` gets each state
 message as a binary raw DEFLATE stream of the JSON text that other clients get. Everything else stays text."""
 
+import http.client
 import json
 import urllib.parse
 import zlib
@@ -85,7 +86,10 @@ def test_compressed_and_text_clients_see_the_same_frame(servers):
         assert matched > 0, "no tick was seen by both clients"
 
 
-@pytest.mark.parametrize("query", ["encoding=gzip", "encoding=", "encoding=DEFLATE"])
+@pytest.mark.parametrize(
+    "query",
+    ["encoding=gzip", "encoding=", "encoding=DEFLATE", "encoding", "encoding=binary&encoding=json", "encoding=json&encoding=json"],
+)
 def test_unknown_encoding_gets_400(server, query):
     player = server.register()
     with pytest.raises(HandshakeRejected) as rejected:
@@ -100,3 +104,24 @@ def test_explicit_json_encoding_is_text(server):
         receive_welcome(ws)
         message = ws.recv(timeout=10)
         assert isinstance(message, str)
+
+
+@pytest.mark.parametrize(
+    "query, status, code",
+    [("encoding=BINARY", 400, "invalid_request"), ("", 401, "unauthorized")],
+    ids=["bad_encoding", "no_token"],
+)
+def test_refused_upgrade_has_error_body(server, query, status, code):
+    player = server.register()
+    path = f"/ws?token={player.token}&{query}" if query else "/ws"
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    headers = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    assert response.status == status
+    assert response.getheader("Content-Type") == "application/json"
+    body = json.loads(response.read())
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    connection.close()

@@ -6,10 +6,12 @@ extension GatewayServer {
     /// Upgrade filter on a transport thread: 0 accepts, an HTTP status refuses.
     func handleOpen(_ connection: UInt64, path: String, query: String, remote: String) -> Int32 {
         guard path == "/ws" else { return 404 }
-        let arguments = GatewayServer.queryArguments(query)
+        let (arguments, repeated) = GatewayServer.queryArguments(query)
         guard let token = arguments["token"], !token.isEmpty else { return 401 }
-        // An unknown encoding is rejected rather than ignored, so a client never misreads its frames.
-        guard let encoding = StateEncoding(rawValue: arguments["encoding"] ?? StateEncoding.json.rawValue) else { return 400 }
+        // An unknown or repeated encoding is rejected rather than ignored, so a client never misreads its frames.
+        guard !repeated.contains("encoding"),
+            let encoding = StateEncoding(rawValue: arguments["encoding"] ?? StateEncoding.json.rawValue)
+        else { return 400 }
         let player: PlayerRecord?
         do {
             player = try accounts.authenticate(token: token)
@@ -32,17 +34,23 @@ extension GatewayServer {
         return 0
     }
 
-    /// Decodes `name=value` pairs separated by '&'; the first of a repeated name wins.
-    static func queryArguments(_ query: String) -> [String: String] {
+    /// Decodes `name=value` pairs separated by '&'; a name without '=' has the empty value. The first of
+    /// a repeated name wins, and `repeated` lists the names given more than once.
+    static func queryArguments(_ query: String) -> (arguments: [String: String], repeated: Set<String>) {
         var arguments: [String: String] = [:]
+        var repeated: Set<String> = []
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, let name = String(parts[0]).removingPercentEncoding,
-                let value = String(parts[1]).removingPercentEncoding, arguments[name] == nil
+            guard let name = String(parts[0]).removingPercentEncoding,
+                let value = parts.count == 2 ? String(parts[1]).removingPercentEncoding : ""
             else { continue }
+            guard arguments[name] == nil else {
+                repeated.insert(name)
+                continue
+            }
             arguments[name] = value
         }
-        return arguments
+        return (arguments, repeated)
     }
 
     func handleClosed(_ connection: UInt64) {

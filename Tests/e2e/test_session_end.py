@@ -6,7 +6,7 @@ import time
 
 from support import close_code, receive_welcome, state_frames
 
-# The server checks open WebSockets' tokens every 5 s; a log-out on the same server drops the cached
+# The server checks open WebSockets' tokens every 5 s, and a log-out on the same server drops the cached
 # session at once.
 CLOSE_WITHIN_S = 15
 
@@ -29,7 +29,7 @@ def test_expired_token_closes_websocket(server):
     player = server.register()
     with server.connect(player.token) as ws:
         receive_welcome(ws)
-        # Expire every stored session while the server runs; its cache trusts a session for 15 s.
+        # Expire every stored session while the server runs. Its cache trusts a session for 15 s.
         if server.database_url:
             server.postgres.query(server.database_url, "UPDATE sessions SET expires_at = now() - interval '1 hour'")
         else:

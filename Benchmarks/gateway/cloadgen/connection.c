@@ -32,7 +32,11 @@ static void send_upgrade_request(struct worker *worker, struct client *client)
     percent_encode(client->player->token, token, sizeof token);
     char request[2048];
     const struct options *options = &worker->config->options;
-    const char *encoding = options->deflate ? "&encoding=deflate" : options->binary ? "&encoding=binary" : "";
+    const char *encoding = "";
+    if (options->deflate)
+        encoding = "&encoding=deflate";
+    else if (options->binary)
+        encoding = "&encoding=binary";
     int request_bytes = snprintf(request, sizeof request,
                                  "GET %s?token=%s%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
                                  "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",

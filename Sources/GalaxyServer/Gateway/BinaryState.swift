@@ -82,9 +82,9 @@ struct BinaryStateBuilder: ShipListBuilder {
     /// A run of fewer records is copied into the message, since a `sendmsg` part per short run costs more.
     static let sharedRunMinimumBytes = 4096
 
-    private let index: FrameIndex
+    /// The message's JSON up to and including `"ships":[`.
+    private let stateHead: [UInt8]
     private let records: ShipRecords
-    private let full: Bool
     private var own = JSONWriter(capacity: 2048)
     private var statics = JSONWriter(capacity: 256)
     private var copied: [UInt8] = []
@@ -95,10 +95,9 @@ struct BinaryStateBuilder: ShipListBuilder {
     private var openFirst = 0
     private var openLast = 0
 
-    init(index: FrameIndex, records: ShipRecords, full: Bool) {
-        self.index = index
+    init(stateHead: [UInt8], records: ShipRecords) {
+        self.stateHead = stateHead
         self.records = records
-        self.full = full
     }
 
     mutating func appendOwn(_ write: (inout JSONWriter) -> Void) {
@@ -132,7 +131,7 @@ struct BinaryStateBuilder: ShipListBuilder {
         closeRun()
         var head = JSONWriter(capacity: 64 + own.bytes.count + statics.bytes.count + copied.count)
         head.raw([0, 0, 0, 0])
-        head.raw(index.stateHead(full: full))
+        head.raw(stateHead)
         head.raw(own.bytes)
         head.raw("],\"static\":[")
         head.raw(statics.bytes)

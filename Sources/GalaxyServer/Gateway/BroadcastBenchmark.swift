@@ -42,7 +42,11 @@ public final class BroadcastBenchmark {
             let record = PlayerRecord(id: client.player, username: "player\(client.player)", passwordHash: "", createdAt: Date())
             var session = ClientSession(connectionID: UInt64(k + 1), player: record)
             session.view = ViewRequest(focus: .ship(client.ship), radiusMeters: client.radiusMeters)
-            session.encoding = client.deflate ? .deflate : client.binary ? .binary : .json
+            if client.deflate {
+                session.encoding = .deflate
+            } else if client.binary {
+                session.encoding = .binary
+            }
             session.framesSinceFull = k % ClientSession.fullFrameInterval
             return session
         }

@@ -1,8 +1,8 @@
 import CGateway
 
 /// A frame's fragment buffers, their compressed form when some client takes compressed state, and the
-/// ships' binary records when some client takes binary state, copied once into the transport's reference-counted shared buffers, which every client's queued
-/// message points into. Call `release` once every message has been queued.
+/// ships' binary records when some client takes binary state. Each is copied once into the transport's
+/// reference-counted shared buffers, which every client's queued message points into. Call `release` once every message has been queued.
 final class BroadcastBuffers: @unchecked Sendable {
     private let fragments: FrameFragments
     private let deflated: DeflatedFragments?
@@ -18,7 +18,7 @@ final class BroadcastBuffers: @unchecked Sendable {
         self.records = records
         handles = BroadcastBuffers.share(fragments.buffers)
         deflatedHandles = BroadcastBuffers.share(deflated?.buffers ?? [])
-        recordsHandle = BroadcastBuffers.share(records.map { [$0.bytes] } ?? []).first ?? nil
+        recordsHandle = records.flatMap { BroadcastBuffers.share([$0.bytes])[0] }
     }
 
     private static func share(_ buffers: [[UInt8]]) -> [OpaquePointer?] {

@@ -113,15 +113,14 @@ final class Broadcaster: @unchecked Sendable {
         let visible = Broadcaster.views(index, clients: clients, chunks: chunks)
         // Binary clients take the other ships from the records, and their own ships are written per client,
         // so only text clients' views need JSON fragments.
-        let isBinary = clients.map { $0.encoding == .binary }
-        let textViews = zip(isBinary, visible).filter { !$0.0 }.map(\.1)
-        let needed = Broadcaster.neededRanks(textViews, count: index.frame.ships.count)
+        let shipCount = index.frame.ships.count
+        let binaryViews = zip(clients, visible).filter { $0.0.encoding == .binary }.map(\.1)
+        let textViews = zip(clients, visible).filter { $0.0.encoding != .binary }.map(\.1)
+        let needed = Broadcaster.neededRanks(textViews, count: shipCount)
         phases.views = lap()
         let fragments = FrameFragments(index: index, needed: needed, workers: workers)
         let deflated = Broadcaster.deflate(fragments, clients: clients, workers: workers)
-        let binaryViews = zip(isBinary, visible).filter { $0.0 }.map(\.1)
-        let records = binaryViews.isEmpty
-            ? nil : ShipRecords(index: index, needed: Broadcaster.neededRanks(binaryViews, count: index.frame.ships.count))
+        let records = binaryViews.isEmpty ? nil : ShipRecords(index: index, needed: Broadcaster.neededRanks(binaryViews, count: shipCount))
         let shared = BroadcastBuffers(fragments, deflated: deflated, records: records)
         phases.fragments = lap()
         let bytes = Atomic<Int>(0)
@@ -132,22 +131,21 @@ final class Broadcaster: @unchecked Sendable {
             for k in stride(from: chunk, to: clients.count, by: chunks) {
                 var session = clients[k]
                 let forceFull = transport.value.map { gw_replaceable_pending($0, session.connectionID) != 0 } ?? false
-                if let records, session.encoding == .binary {
+                switch (session.encoding, records) {
+                case (.binary, let records?):
                     let message = StateEncoder.binaryState(
                         index, visible: visible[k], fragments: fragments, records: records, for: &session, forceFull: forceFull)
                     if let transport = transport.value { shared.send(message, to: session.connectionID, transport: transport) }
                     inspect?(session.connectionID, message.joined(records))
                     bytes.add(message.count, ordering: .relaxed)
-                    results.append(session)
-                    continue
-                }
-                let message = StateEncoder.state(index, visible: visible[k], fragments: fragments, for: &session, forceFull: forceFull)
-                if session.encoding == .deflate {
+                case (.deflate, _):
+                    let message = StateEncoder.state(index, visible: visible[k], fragments: fragments, for: &session, forceFull: forceFull)
                     let stream = DeflatedMessage(message, plain: fragments, deflated: deflated)
                     if let transport = transport.value { shared.send(stream, to: session.connectionID, transport: transport) }
                     inspect?(session.connectionID, stream.joined(deflated))
                     bytes.add(stream.count, ordering: .relaxed)
-                } else {
+                default:
+                    let message = StateEncoder.state(index, visible: visible[k], fragments: fragments, for: &session, forceFull: forceFull)
                     if let transport = transport.value { shared.send(message, to: session.connectionID, transport: transport) }
                     inspect?(session.connectionID, message.joined(fragments))
                     bytes.add(message.count, ordering: .relaxed)

@@ -30,7 +30,7 @@ struct FrameMessage {
 protocol ShipListBuilder {
     /// Appends one of the client's own ships, written by `write`, before any other ship.
     mutating func appendOwn(_ write: (inout JSONWriter) -> Void)
-    /// Appends another ship by its rank; ranks come in ascending order.
+    /// Appends another ship by its rank. Ranks come in ascending order.
     mutating func appendShared(rank: Int, kind: FrameFragments.Kind)
     /// Appends every rank after the last one appended up to `rank`, with the kind of the open run.
     mutating func extendOpenRun(to rank: Int)

@@ -22,20 +22,18 @@ extension GatewayServer {
     /// store is unreachable, nothing is closed.
     func closeEndedSessions() {
         let open = sessions.withLock { all in all.values.map { (connection: $0.connectionID, player: $0.player.id, token: $0.tokenHash) } }
-        var valid: [Data: Bool] = [:]
+        var ended: Set<Data> = []
         var storeErrors = 0
         var lastError: (any Error)?
-        for session in open {
-            if valid[session.token] == nil {
-                do {
-                    valid[session.token] = try accounts.authenticate(tokenHash: session.token, quiet: true) != nil
-                } catch {
-                    storeErrors += 1
-                    lastError = error
-                    valid[session.token] = true
-                }
+        for token in Set(open.map(\.token)) {
+            do {
+                if try accounts.authenticate(tokenHash: token, quiet: true) == nil { ended.insert(token) }
+            } catch {
+                storeErrors += 1
+                lastError = error
             }
-            guard valid[session.token] == false else { continue }
+        }
+        for session in open where ended.contains(session.token) {
             logger.info("closing a WebSocket whose session ended", [("connection", session.connection), ("player", session.player)])
             close(session.connection, code: 1008, reason: "session ended")
         }

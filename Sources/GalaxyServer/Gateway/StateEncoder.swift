@@ -60,7 +60,7 @@ enum StateEncoder {
         forceFull: Bool
     ) -> BinaryStateMessage {
         let full = isFull(session, forceFull: forceFull)
-        var builder = BinaryStateBuilder(index: index, records: records, full: full)
+        var builder = BinaryStateBuilder(stateHead: index.stateHead(full: full), records: records)
         let removed = fill(&builder, index, visible: visible, fragments: fragments, for: &session, full: full)
         return builder.finish(removed: removed)
     }

@@ -3,9 +3,9 @@ import Testing
 
 @testable import GalaxyServer
 
-/// Binary state messages against the JSON ones: over the frames of `GatewayEncodingTests.frame`, which
-/// include a forced full frame and the periodic one, a binary client and a text client with the same view
-/// must receive the same ships, static fields, removals and motion.
+/// Binary state messages against the JSON ones, over the frames of `GatewayEncodingTests.frame`. These
+/// include a forced full frame and the periodic one. A binary client and a text client with the same
+/// view must receive the same ships, static fields, removals and motion.
 @Suite struct BinaryStateTests {
     struct Decoded {
         var head: [String: Any]

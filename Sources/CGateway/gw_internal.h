@@ -13,6 +13,7 @@
 #define GW_MAX_LOOPS 16
 
 typedef struct gw_loop gw_loop;
+typedef struct gw_greeting gw_greeting;
 
 enum { GW_KIND_NONE = 0, GW_KIND_HTTP = 1, GW_KIND_WS = 2 };
 
@@ -129,11 +130,17 @@ struct gw_server {
     uint64_t next_id;                /* locked */
     gw_loop loops[GW_MAX_LOOPS];
     int loop_count;
-    size_t next_loop;                /* accept thread: the loop the next connection goes to */
+    size_t next_loop;                /* locked: the loop the next connection goes to */
     int listen_fd;                   /* locked, except that the accept thread reads it, which is safe because it closes only after that thread ends */
     int listen_shut;                 /* locked */
     pthread_t accept_thread;
     int accept_started;
+    int greet_epoll, greet_wake;     /* the greeter's epoll set and its wake-up eventfd, or -1 */
+    pthread_t greet_thread;
+    int greet_started;
+    gw_greeting *greetings;          /* locked: connections in the greeter */
+    size_t greeting_count, greeting_capacity; /* locked */
+    uint64_t next_ticket;            /* locked */
     atomic_int stopping;
     atomic_int finished;
     double tokens, tokens_updated;   /* locked: handshake bucket */
@@ -173,6 +180,13 @@ int gw_listen(gw_server *server, char *error, size_t error_size);
 int gw_start_accepting(gw_server *server);
 void gw_refuse_connections(gw_server *server);
 void gw_stop_accepting(gw_server *server);
+/* Queues an accepted socket on the next loop in turn and wakes that loop. Thread-safe. */
+void gw_hand_over(gw_server *server, int fd);
+
+/* The greeter (gw_greeter.c): accepted sockets wait there for their request line. */
+void gw_greet(gw_server *server, int fd);
+int gw_start_greeting(gw_server *server);
+void gw_stop_greeting(gw_server *server);
 
 /* HTTP (gw_http.c). */
 int gw_http_callback(gw_server *server, gw_session *session, struct lws *wsi, enum lws_callback_reasons reason,
@@ -180,6 +194,8 @@ int gw_http_callback(gw_server *server, gw_session *session, struct lws *wsi, en
 void gw_http_reset(gw_session *session);
 
 /* WebSocket (gw_websocket.c). */
+/* Returns 1 if the handshake bucket has a token, without taking it. */
+int gw_handshake_token_available(gw_server *server);
 int gw_ws_callback(gw_server *server, gw_session *session, struct lws *wsi, enum lws_callback_reasons reason,
                    void *in, size_t len);
 

@@ -89,10 +89,9 @@ int gw_listen(gw_server *server, char *error, size_t error_size) {
     return listen_host(server, "0.0.0.0", error, error_size);
 }
 
-/* Queues an accepted socket on the next loop in turn and wakes that loop, which adopts it. */
-static void hand_over(gw_server *server, int fd) {
-    gw_loop *loop = &server->loops[server->next_loop++ % (size_t)server->loop_count];
+void gw_hand_over(gw_server *server, int fd) {
     pthread_mutex_lock(&server->lock);
+    gw_loop *loop = &server->loops[server->next_loop++ % (size_t)server->loop_count];
     if (loop->adopt_count == loop->adopt_capacity) {
         size_t capacity = loop->adopt_capacity ? 2 * loop->adopt_capacity : 16;
         int *grown = realloc(loop->adopt, capacity * sizeof(int));
@@ -125,12 +124,15 @@ static void *accept_connections(void *argument) {
         }
         int on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-        hand_over(server, fd);
+        gw_greet(server, fd);
     }
     return NULL;
 }
 
 int gw_start_accepting(gw_server *server) {
+    if (server->callbacks.on_ws_greeting && gw_start_greeting(server) < 0) {
+        return -1;
+    }
     if (pthread_create(&server->accept_thread, NULL, accept_connections, server) != 0) {
         return -1;
     }
@@ -155,6 +157,7 @@ void gw_stop_accepting(gw_server *server) {
         pthread_join(server->accept_thread, NULL);
         server->accept_started = 0;
     }
+    gw_stop_greeting(server);
     pthread_mutex_lock(&server->lock);
     if (server->listen_fd >= 0) {
         close(server->listen_fd);

@@ -110,6 +110,7 @@ gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, cha
     server->tokens = config->handshake_burst;
     server->tokens_updated = gw_now();
     server->listen_fd = -1;
+    server->greet_epoll = server->greet_wake = -1;
     server->loop_count = config->service_threads < 1 ? 1 : config->service_threads;
     if (server->loop_count > GW_MAX_LOOPS) {
         server->loop_count = GW_MAX_LOOPS;

@@ -9,15 +9,20 @@
 
 #define GW_PARTS_PER_CALL 1024 /* maximum iovecs in one sendmsg on Linux (UIO_MAXIOV) */
 
-/* Token bucket for handshakes, shared by every loop; returns 1 if one may proceed. */
-static int take_handshake_token(gw_server *server) {
+/* Refills the handshake token bucket, shared by every loop, for the time since its last use. */
+static void refill_handshake_tokens_locked(gw_server *server) {
     double now = gw_now();
-    pthread_mutex_lock(&server->lock);
     server->tokens += (now - server->tokens_updated) * server->config.handshakes_per_s;
     if (server->tokens > server->config.handshake_burst) {
         server->tokens = server->config.handshake_burst;
     }
     server->tokens_updated = now;
+}
+
+/* Takes a token from the handshake bucket; returns 1 if the handshake may proceed. */
+static int take_handshake_token(gw_server *server) {
+    pthread_mutex_lock(&server->lock);
+    refill_handshake_tokens_locked(server);
     int granted = server->tokens >= 1.0;
     if (granted) {
         server->tokens -= 1.0;
@@ -26,6 +31,14 @@ static int take_handshake_token(gw_server *server) {
     }
     pthread_mutex_unlock(&server->lock);
     return granted;
+}
+
+int gw_handshake_token_available(gw_server *server) {
+    pthread_mutex_lock(&server->lock);
+    refill_handshake_tokens_locked(server);
+    int available = server->tokens >= 1.0;
+    pthread_mutex_unlock(&server->lock);
+    return available;
 }
 
 static const char *status_text(int status) {
@@ -57,18 +70,21 @@ static const char *refusal_body(int status) {
     case 404:
         return "{\"error\":{\"code\":\"not_found\",\"message\":\"WebSocket upgrades are served at /ws\"}}";
     case 503:
-        return "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many handshakes or the account store is "
-               "unreachable; retry after 1 s\"}}";
+        return "{\"error\":{\"code\":\"store_unavailable\",\"message\":\"the account store is unreachable; "
+               "retry after 1 s\"}}";
     default:
         return "{\"error\":{\"code\":\"refused\",\"message\":\"upgrade refused\"}}";
     }
 }
 
+/* The 503 of the handshake limit, which the transport gives before the application sees the upgrade. */
+static const char handshake_limit_body[] =
+    "{\"error\":{\"code\":\"rate_limited\",\"message\":\"too many handshakes at once; retry after 1 s\"}}";
+
 /* Rejects an upgrade with a plain HTTP/1.1 status and a JSON error body (and Retry-After for 503),
  * written whole because lws labels responses at this stage HTTP/1.0, which WebSocket clients reject. */
-static int refuse_upgrade(struct lws *wsi, int status) {
+static int refuse_upgrade(struct lws *wsi, int status, const char *body) {
     unsigned char buffer[LWS_PRE + 512];
-    const char *body = refusal_body(status);
     int length = snprintf((char *)buffer + LWS_PRE, sizeof(buffer) - LWS_PRE,
                           "HTTP/1.1 %d %s\r\n%sconnection: close\r\ncontent-type: application/json\r\n"
                           "content-length: %zu\r\n\r\n%s",
@@ -79,7 +95,7 @@ static int refuse_upgrade(struct lws *wsi, int status) {
 
 static int filter_upgrade(gw_server *server, gw_session *session, struct lws *wsi) {
     if (!take_handshake_token(server)) {
-        return refuse_upgrade(wsi, 503);
+        return refuse_upgrade(wsi, 503, handshake_limit_body);
     }
     gw_register(server, session, wsi, GW_KIND_WS);
     char path[1024] = "", query[1024] = "", remote[64] = "";
@@ -89,7 +105,7 @@ static int filter_upgrade(gw_server *server, gw_session *session, struct lws *ws
     int status = server->callbacks.on_ws_open(server->callbacks.context, session->id, path, query, remote);
     if (status != 0) {
         gw_unregister(server, session);
-        return refuse_upgrade(wsi, status);
+        return refuse_upgrade(wsi, status, refusal_body(status));
     }
     /* Under the lock, because the keepalive scan may run on another loop's thread: it must never see
      * an accepted session without its times. */

@@ -79,6 +79,11 @@ typedef struct gw_callbacks {
     void (*on_ws_message)(void *context, uint64_t connection_id, const uint8_t *data, size_t length, int is_binary);
     /* Called once per accepted WebSocket when it is gone, whatever the reason. */
     void (*on_ws_closed)(void *context, uint64_t connection_id);
+    /* Optional. A new connection's request line is `GET /ws?QUERY`: the connection waits, off the
+     * service loops, until gw_greeting_done(ticket). Do the checks on_ws_open will need (such as the
+     * token's store lookup) on a thread of your own, then call it exactly once, from any thread. Without
+     * a call the connection moves on after 30 s. */
+    void (*on_ws_greeting)(void *context, uint64_t ticket, const char *query);
 } gw_callbacks;
 
 typedef struct gw_stats {
@@ -114,6 +119,10 @@ void gw_stop(gw_server *server);
 
 /* Frees the server after gw_run has returned. */
 void gw_destroy(gw_server *server);
+
+/* Lets a connection held for on_ws_greeting go on to a service loop. Thread-safe; a ticket that
+ * has already moved on, or a stopped server, is ignored. */
+void gw_greeting_done(gw_server *server, uint64_t ticket);
 
 /* Port actually bound. */
 int gw_port(const gw_server *server);

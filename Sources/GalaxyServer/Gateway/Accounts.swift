@@ -19,8 +19,12 @@ final class Accounts: Sendable {
     static let revalidateAfterSeconds: TimeInterval = 15
 
     let store: any GameStore
-    private let cache = Mutex<[Data: Session]>([:])
-    private let logger: Logger
+    let cache = Mutex<[Data: Session]>([:])
+    /// Tokens that opened no session when `prefetch` asked, and why; see Accounts+Upgrade.swift.
+    let refusals = Mutex<[Data: Refusal]>([:])
+    /// Seconds since 1970 of the store's last failure in a token lookup, or 0.
+    let lastStoreFailure = Atomic<Double>(0)
+    let logger: Logger
 
     init(store: any GameStore, logger: Logger) {
         self.store = store
@@ -102,6 +106,7 @@ final class Accounts: Sendable {
             cache.withLock { $0[hash] = Session(player: player, expiresAt: session.expiresAt, checkedAt: now) }
             return player
         } catch let error as StoreError {
+            lastStoreFailure.store(now.timeIntervalSince1970, ordering: .relaxed)
             // While the store is down, a session it confirmed before stays valid until it expires.
             if let cached, cached.expiresAt > now {
                 if !quiet {

@@ -1,3 +1,4 @@
+import CGateway
 import Foundation
 
 extension GatewayServer {
@@ -12,17 +13,18 @@ extension GatewayServer {
         guard !repeated.contains("encoding"),
             let encoding = StateEncoding(rawValue: arguments["encoding"] ?? StateEncoding.json.rawValue)
         else { return 400 }
-        let player: PlayerRecord?
-        do {
-            player = try accounts.authenticate(token: token)
-        } catch {
-            logger.warning("token check failed; refusing WebSocket", [("error", "\(error)")])
+        let tokenHash = Credentials.tokenHash(token)
+        let player: PlayerRecord
+        switch accounts.upgradeVerdict(tokenHash: tokenHash) {
+        case .player(let found): player = found
+        case .unknown: return 401
+        case .unavailable:
+            logger.warning("store unreachable; refusing WebSocket", [("connection", connection)])
             return 503
         }
-        guard let player else { return 401 }
         var session = ClientSession(connectionID: connection, player: player)
         session.encoding = encoding
-        session.tokenHash = Credentials.tokenHash(token)
+        session.tokenHash = tokenHash
         let index = latestFrame.withLock { $0 }
         if let first = index?.shipsByOwner[player.id]?.first.map({ index!.frame.ships[$0].id }) {
             session.view = ViewRequest(focus: .ship(first), radiusMeters: GatewayServer.defaultViewRadiusMeters)
@@ -32,6 +34,21 @@ extension GatewayServer {
         sessions.withLock { $0[connection] = session }
         logger.debug("client connected", [("connection", connection), ("player", player.id), ("remote", remote)])
         return 0
+    }
+
+    /// A new connection's request line asks for /ws: checks its token against the store on the token
+    /// queue, then lets the transport hand the connection to a service thread, whose `handleOpen` finds
+    /// the answer in memory (Accounts+Upgrade.swift).
+    func handleGreeting(_ ticket: UInt64, query: String) {
+        guard let server = transport else { return }
+        let box = TransportBox(server: server)
+        guard let token = GatewayServer.queryArguments(query).arguments["token"], !token.isEmpty else {
+            return gw_greeting_done(box.server, ticket)
+        }
+        tokenQueue.async { [accounts] in
+            accounts.prefetch(tokenHash: Credentials.tokenHash(token))
+            gw_greeting_done(box.server, ticket)
+        }
     }
 
     /// Decodes `name=value` pairs separated by '&'; a name without '=' has the empty value. The first of

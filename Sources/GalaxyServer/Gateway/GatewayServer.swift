@@ -20,6 +20,8 @@ public final class GatewayServer: @unchecked Sendable {
     /// Client messages in arrival order, parsed and handled off the transport threads.
     let messageQueue = DispatchQueue(label: "galaxy.messages")
     let queuedMessages = Atomic<Int>(0)
+    /// Store lookups of tokens for WebSocket upgrades (`handleGreeting`), one at a time.
+    let tokenQueue = DispatchQueue(label: "galaxy.token-checks")
     static let maxQueuedMessages = 10_000
     let broadcaster: Broadcaster
     private(set) var transport: OpaquePointer?
@@ -54,7 +56,7 @@ public final class GatewayServer: @unchecked Sendable {
             hangup_interval_s: configuration.hangupIntervalSeconds, service_threads: Int32(configuration.transportThreads))
         var callbacks = gw_callbacks(
             context: Unmanaged.passUnretained(self).toOpaque(), on_http: gatewayOnHTTP, on_ws_open: gatewayOnOpen,
-            on_ws_message: gatewayOnMessage, on_ws_closed: gatewayOnClosed)
+            on_ws_message: gatewayOnMessage, on_ws_closed: gatewayOnClosed, on_ws_greeting: gatewayOnGreeting)
         var error = [CChar](repeating: 0, count: 256)
         let server: OpaquePointer? = (configuration.bindAddress ?? "").withCString { address in
             config.bind_address = configuration.bindAddress == nil ? nil : address
@@ -153,7 +155,7 @@ public enum GatewayError: Error, CustomStringConvertible {
 
 /// The transport handle, vouched for: gw_* functions are thread-safe except gw_run, which only the
 /// service thread calls.
-private struct TransportBox: @unchecked Sendable {
+struct TransportBox: @unchecked Sendable {
     let server: OpaquePointer
 }
 
@@ -179,6 +181,10 @@ private func gatewayOnMessage(
     _ context: UnsafeMutableRawPointer?, _ connection: UInt64, _ data: UnsafePointer<UInt8>?, _ length: Int, _ binary: Int32
 ) {
     gateway(context).receiveMessage(connection, UnsafeRawBufferPointer(start: data, count: length), binary: binary != 0)
+}
+
+private func gatewayOnGreeting(_ context: UnsafeMutableRawPointer?, _ ticket: UInt64, _ query: UnsafePointer<CChar>?) {
+    gateway(context).handleGreeting(ticket, query: query.map { String(cString: $0) } ?? "")
 }
 
 private func gatewayOnClosed(_ context: UnsafeMutableRawPointer?, _ connection: UInt64) {

@@ -1,0 +1,391 @@
+"""A frozen PostgreSQL (connections open, no replies) must not stall state frames.
+
+The server reaches its database through a TCP proxy in this process that can stop forwarding. While it
+is frozen, a WebSocket upgrade with a token the server has not cached makes the server look the token
+up in the store. That lookup must not run on the transport thread that writes every client's frames.
+The server runs one transport thread, so a lookup there would stall every client's frames.
+"""
+
+import asyncio
+import json
+import threading
+import time
+import urllib.parse
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect as ws_connect
+
+from conftest import POSTGRES_URL, call_failed
+from support import GalaxyServer, ping_works, receive_welcome, state_frames, unique_username
+
+pytestmark = pytest.mark.skipif(
+    not POSTGRES_URL, reason="GALAXY_TEST_POSTGRES_URL is not set, so there is no PostgreSQL to put the proxy in front of"
+)
+
+# At 10 ticks per second a state frame follows the previous one after 0.1 s.
+MAX_FRAME_GAP_S = 1.5
+FREEZE_S = 12
+# PostgresStore's statements time out after 10 s, so a register whose INSERT is the first statement to
+# wait on the frozen database gets its 503 after about 10 s. The request itself waits longer, so that a
+# late response is measured instead of cut off.
+REGISTER_LIMIT_S = 15
+REGISTER_REQUEST_TIMEOUT_S = 20
+HEALTHZ_LIMIT_S = 3
+HEALTHZ_EVERY_S = 2
+RECOVERY_S = 30
+
+
+class FreezableProxy:
+    """A TCP proxy on 127.0.0.1 in front of one PostgreSQL server, able to play a frozen database.
+
+    While frozen it keeps reading every connection but forwards no bytes in either direction, and it
+    accepts new connections without opening their upstream side. Bytes read from the galaxy server in
+    that time are kept only so that the test can see which statements were held back. Thawing closes
+    every connection that lived through the freeze and drops those bytes, so the server notices its
+    connections break and reconnects. Connections opened after the thaw are forwarded normally.
+    """
+
+    def __init__(self, upstream_host, upstream_port):
+        self.upstream = (upstream_host, upstream_port)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="store-proxy", daemon=True)
+        self.frozen = False
+        self.links = set()
+        self.listener = None
+        self.port = None
+
+    def start(self):
+        self.thread.start()
+        self.listener = self._run(asyncio.start_server(self._serve, "127.0.0.1", 0))
+        self.port = self.listener.sockets[0].getsockname()[1]
+        return self
+
+    def _run(self, coroutine, timeout=10):
+        """Run a coroutine on the proxy's event loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def freeze(self):
+        async def set_frozen():
+            self.frozen = True
+
+        self._run(set_frozen())
+
+    def thaw(self):
+        self._run(self._thaw())
+
+    async def _thaw(self):
+        # The upstream sides close first, and PostgreSQL gets a moment to end those sessions. The server's
+        # world lock is a session advisory lock. If the server reconnected and requested it while PostgreSQL
+        # still held it for the old session, the server would take the lock as lost and exit with code 3.
+        for link in list(self.links):
+            if link.upstream is not None:
+                link.upstream.close()
+        await asyncio.sleep(0.5)
+        # No await between closing the rest and unfreezing, so every connection opened while frozen is closed.
+        for link in list(self.links):
+            link.close()
+        self.frozen = False
+
+    def holds(self, fragment):
+        """Return whether bytes held back from the galaxy server during the freeze contain `fragment`."""
+
+        async def search():
+            return any(fragment in link.held_bytes for link in self.links)
+
+        return self._run(search())
+
+    def stop(self):
+        async def shut_down():
+            self.listener.close()
+            for link in list(self.links):
+                link.close()
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self._run(shut_down())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+    async def _serve(self, client_reader, client_writer):
+        link = ProxyLink(client_writer)
+        self.links.add(link)
+        try:
+            if self.frozen:
+                # Like a blackholed database, the proxy accepts the connection and sends nothing back.
+                await self._pump(client_reader, None, link, from_galaxy=True)
+                return
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.upstream)
+            link.upstream = upstream_writer
+            if link.closed:  # a thaw closed the connection while its upstream side was opening
+                upstream_writer.close()
+                return
+            await asyncio.gather(
+                self._pump(client_reader, upstream_writer, link, from_galaxy=True),
+                self._pump(upstream_reader, client_writer, link, from_galaxy=False),
+            )
+        except OSError:
+            pass
+        finally:
+            link.close()
+            self.links.discard(link)
+
+    async def _pump(self, reader, writer, link, from_galaxy):
+        """Copy bytes from `reader` to `writer` until either side closes, holding them back while frozen."""
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    # While frozen, an end of stream is held back like the bytes, and the thaw closes the link.
+                    if not self.frozen:
+                        link.close()
+                    return
+                # The frozen check and the write run with no await in between, so freeze() stops forwarding
+                # for every byte read after it.
+                if self.frozen or writer is None:
+                    if from_galaxy:
+                        link.held_bytes += data
+                    continue
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            link.close()
+
+
+class ProxyLink:
+    """One proxied connection: the galaxy server's side, the PostgreSQL side once open, and held bytes."""
+
+    def __init__(self, client):
+        self.client = client
+        self.upstream = None
+        self.held_bytes = bytearray()
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+        self.client.close()
+        if self.upstream is not None:
+            self.upstream.close()
+
+
+class FrameRecorder(threading.Thread):
+    """A thread that reads a WebSocket and records the arrival time (time.monotonic()) of each state frame."""
+
+    def __init__(self, ws):
+        super().__init__(name="frame-recorder", daemon=True)
+        self.ws = ws
+        self.arrivals = []
+        self.closed = None
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            try:
+                text = self.ws.recv(timeout=0.2)
+            except TimeoutError:
+                continue
+            except ConnectionClosed as closed:
+                self.closed = closed
+                return
+            if json.loads(text)["type"] == "state":
+                self.arrivals.append(time.monotonic())
+
+    def stop(self):
+        self.stopping.set()
+        self.join(timeout=5)
+
+
+class Timed(threading.Thread):
+    """A thread that runs `call` and keeps its result or exception and how long it took."""
+
+    def __init__(self, name, call):
+        super().__init__(name=name, daemon=True)
+        self.call = call
+        self.result = None
+        self.error = None
+        self.seconds = None
+
+    def run(self):
+        started = time.monotonic()
+        try:
+            self.result = self.call()
+        except Exception as error:  # recorded for the assertions, which run on the test's thread
+            self.error = error
+        self.seconds = time.monotonic() - started
+
+
+def largest_gap(arrivals, start, end):
+    """Return the longest time between `start` and `end` without a state frame, and its start offset."""
+    points = [start] + [t for t in arrivals if start < t < end] + [end]
+    gaps = [(later - earlier, earlier - start) for earlier, later in zip(points, points[1:])]
+    return max(gaps)
+
+
+def open_websocket(server, token):
+    """Open a WebSocket, read its welcome and close it. Return a short description of the outcome."""
+    try:
+        # server.connect gives the handshake 10 s, but this one may have to wait out the whole freeze.
+        with ws_connect(server.ws_url(token), proxy=None, max_size=None, open_timeout=40) as ws:
+            receive_welcome(ws)
+        return "connected"
+    except InvalidStatus as rejected:
+        response = rejected.response
+        return f"HTTP {response.status_code} {response.body[:200]!r}"
+
+
+def describe(call):
+    if call.is_alive():
+        return f"no response yet ({call.name} still running)"
+    outcome = repr(call.error) if call.error is not None else call.result
+    if hasattr(outcome, "status"):
+        outcome = f"HTTP {outcome.status} {outcome.body[:200]!r}"
+    return f"{outcome} after {call.seconds:.1f} s"
+
+
+def proxied_url(database_url, proxy_port):
+    """Return `database_url` with its host and port replaced by the proxy's, keeping user and database."""
+    parts = urllib.parse.urlsplit(database_url)
+    user = parts.netloc.rpartition("@")[0]
+    netloc = f"{user}@127.0.0.1:{proxy_port}" if user else f"127.0.0.1:{proxy_port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+@pytest.fixture
+def outage(request, binary, tmp_path, postgres):
+    """Yield a server with one transport thread whose database connections all pass through a FreezableProxy."""
+    name, database_url = postgres.create_database()
+    parts = urllib.parse.urlsplit(database_url)
+    if not parts.hostname:
+        postgres.drop_database(name)
+        pytest.skip("GALAXY_TEST_POSTGRES_URL names no TCP host, so no proxy can stand in front of it")
+    proxy = FreezableProxy(parts.hostname, parts.port or 5432).start()
+    server = GalaxyServer(
+        binary,
+        tmp_path / "server",
+        "postgres",
+        database_url=proxied_url(database_url, proxy.port),
+        postgres=postgres,
+        transport_threads=1,
+    )
+    failures = []
+    try:
+        server.start()
+        yield server, proxy
+    finally:
+        if proxy.frozen:
+            proxy.thaw()
+        if call_failed(request) and server.log_path is not None:
+            print(f"--- last lines of {server.log_path}:\n{server.log_tail(80)}")
+        if server.running():
+            code, _ = server.terminate(timeout=20)
+            if code != 0:
+                failures.append(f"galaxy serve exited with {code} after SIGTERM:\n{server.log_tail()}")
+        proxy.stop()
+        postgres.drop_database(name)
+    assert not failures, "\n".join(failures)
+
+
+def test_frozen_store_keeps_frames_flowing(outage):
+    server, proxy = outage
+    alice = server.register()
+    bob = server.register()
+    # A new process starts with an empty token cache, so Bob's first upgrade must ask the store.
+    code, _ = server.terminate()
+    assert code == 0
+    server.start()
+
+    with server.connect(alice.token) as alice_ws:
+        receive_welcome(alice_ws)
+        assert len(state_frames(alice_ws, 3)) == 3
+        recorder = FrameRecorder(alice_ws)
+        recorder.start()
+
+        proxy.freeze()
+        frozen_at = time.monotonic()
+        new_player = {"username": unique_username(), "password": alice.password}
+        register = Timed(
+            "register",
+            lambda: server.request("POST", "/api/v1/register", new_player, timeout=REGISTER_REQUEST_TIMEOUT_S),
+        )
+        register.start()
+        # Bob connects once the register's INSERT waits in the proxy. The accounts store has one connection,
+        # so the INSERT takes it first and the register's 503 comes after one statement timeout, not after
+        # Bob's lookup and a reconnect as well.
+        deadline = time.monotonic() + 10
+        while not proxy.holds(b"INSERT INTO players") and register.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        bob_upgrade = Timed("Bob's upgrade", lambda: open_websocket(server, bob.token))
+        bob_upgrade.start()
+
+        health = []
+        while time.monotonic() - frozen_at < FREEZE_S:
+            sent_at = time.monotonic()
+            try:
+                response = server.request("GET", "/healthz", timeout=HEALTHZ_LIMIT_S)
+                health.append((response.status, time.monotonic() - sent_at))
+            except OSError as error:
+                health.append((repr(error), time.monotonic() - sent_at))
+            time.sleep(max(0.0, sent_at + HEALTHZ_EVERY_S - time.monotonic()))
+        register.join(timeout=REGISTER_REQUEST_TIMEOUT_S + 5)
+        proxy.thaw()
+        thawed_at = time.monotonic()
+        bob_upgrade.join(timeout=45)
+        time.sleep(1)
+        gap, gap_began = largest_gap(recorder.arrivals, frozen_at, time.monotonic())
+
+        summary = (
+            f"largest gap {gap:.2f} s, starting {gap_began:.1f} s after the freeze; thawed after "
+            f"{thawed_at - frozen_at:.1f} s; Bob's upgrade: {describe(bob_upgrade)}; "
+            f"register: {describe(register)}; /healthz (status, seconds): {health}"
+        )
+        print(summary)
+        assert gap < MAX_FRAME_GAP_S, f"Alice's state frames stalled while the store was frozen: {summary}"
+        assert health, "no /healthz request ran during the freeze"
+        for status, seconds in health:
+            assert status == 200, f"/healthz during the freeze: {status} after {seconds:.1f} s"
+
+        assert not register.is_alive(), f"register got no response: {summary}"
+        assert register.error is None, f"register failed: {register.error!r}"
+        assert register.result.status == 503, f"register during the freeze: {describe(register)}"
+        assert register.result.error_code == "store_unavailable"
+        assert register.seconds < REGISTER_LIMIT_S, f"register took {register.seconds:.1f} s to get its 503"
+
+        assert not bob_upgrade.is_alive(), f"Bob's upgrade got no response: {summary}"
+        assert bob_upgrade.error is None, f"Bob's upgrade failed: {bob_upgrade.error!r}"
+        assert bob_upgrade.result == "connected" or bob_upgrade.result.startswith("HTTP 503"), summary
+        if bob_upgrade.result != "connected":
+            assert "store_unavailable" in bob_upgrade.result, f"Bob's 503 names another cause: {summary}"
+
+        # After the thaw the store reconnects, so a new player can register and Bob can connect.
+        statuses = []
+        deadline = time.monotonic() + RECOVERY_S
+        while time.monotonic() < deadline:
+            response = server.request("POST", "/api/v1/register", {"username": unique_username(), "password": alice.password})
+            statuses.append(response.status)
+            if response.status == 201:
+                break
+            time.sleep(0.5)
+        assert statuses[-1] == 201, f"register after the thaw: statuses {statuses}"
+
+        rejections = []
+        deadline = time.monotonic() + RECOVERY_S
+        while True:
+            try:
+                bob_ws = server.connect(bob.token)
+                break
+            except InvalidStatus as rejected:
+                rejections.append(rejected.response.status_code)
+                assert rejected.response.status_code == 503, f"Bob's upgrade after the thaw: {rejections}"
+                assert time.monotonic() < deadline, f"Bob still rejected {RECOVERY_S} s after the thaw: {rejections}"
+                time.sleep(0.5)
+        with bob_ws:
+            assert receive_welcome(bob_ws)["ships"] == [bob.ship_id]
+            assert len(state_frames(bob_ws, 2)) == 2
+
+        recorder.stop()
+        assert recorder.closed is None, f"Alice's WebSocket closed: {recorder.closed}"
+        assert len(state_frames(alice_ws, 2)) == 2
+        assert ping_works(alice_ws)

@@ -125,10 +125,14 @@ static void examine(gw_server *server, uint64_t ticket) {
         return; /* more of the line is on its way */
     }
     /* The request line is in, or the buffer is full, or the client is gone (libwebsockets will notice). */
-    /* While the handshake limit rejects upgrades, the filter rejects this one too, so no lookup is
-     * started for it. Store lookups then come at about the rate the limit admits handshakes. */
+    /* The handshake limit applies before the lookup, so that a rejected handshake costs none. */
     char query[1024];
-    if (complete && websocket_query(line, (size_t)n, query, sizeof(query)) && gw_handshake_token_available(server)) {
+    int upgrade = complete && websocket_query(line, (size_t)n, query, sizeof(query));
+    int admitted = upgrade && gw_take_handshake_token(server);
+    if (upgrade) {
+        gw_mark_handshake(server, fd, admitted ? GW_HANDSHAKE_ADMITTED : GW_HANDSHAKE_REJECTED);
+    }
+    if (admitted) {
         pthread_mutex_lock(&server->lock);
         k = find_locked(server, ticket);
         if (k >= 0) {

@@ -16,6 +16,7 @@ typedef struct gw_loop gw_loop;
 typedef struct gw_greeting gw_greeting;
 
 enum { GW_KIND_NONE = 0, GW_KIND_HTTP = 1, GW_KIND_WS = 2 };
+enum { GW_HANDSHAKE_UNCHECKED = 0, GW_HANDSHAKE_ADMITTED = 1, GW_HANDSHAKE_REJECTED = 2 };
 
 /* Reference-counted buffer of `length` bytes. It is read-only once created, so several service loops can
  * send from it at the same time. */
@@ -144,6 +145,8 @@ struct gw_server {
     atomic_int stopping;
     atomic_int finished;
     double tokens, tokens_updated;   /* locked: handshake bucket */
+    unsigned char *handshake_marks;  /* locked: GW_HANDSHAKE_* by socket descriptor, cleared on accept */
+    size_t handshake_mark_count;
     double last_scan;                /* locked */
     gw_stats stats;                  /* locked */
     gw_fanout fanout;                /* locked */
@@ -194,8 +197,12 @@ int gw_http_callback(gw_server *server, gw_session *session, struct lws *wsi, en
 void gw_http_reset(gw_session *session);
 
 /* WebSocket (gw_websocket.c). */
-/* Returns 1 if the handshake bucket has a token, without taking it. */
-int gw_handshake_token_available(gw_server *server);
+/* Takes a token from the handshake bucket, shared by every loop; returns 1 if the handshake may
+ * proceed, and counts a rejection otherwise. */
+int gw_take_handshake_token(gw_server *server);
+/* Records the greeter's decision on the handshake limit for a socket (a GW_HANDSHAKE_* value), which the
+ * upgrade filter then uses instead of taking a second token. */
+void gw_mark_handshake(gw_server *server, int fd, unsigned char mark);
 int gw_ws_callback(gw_server *server, gw_session *session, struct lws *wsi, enum lws_callback_reasons reason,
                    void *in, size_t len);
 

@@ -124,6 +124,8 @@ static void *accept_connections(void *argument) {
         }
         int on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+        /* The descriptor may carry the mark of an earlier connection that closed before its upgrade. */
+        gw_mark_handshake(server, fd, GW_HANDSHAKE_UNCHECKED);
         gw_greet(server, fd);
     }
     return NULL;

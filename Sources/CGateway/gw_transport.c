@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "gw_internal.h"
@@ -111,6 +112,15 @@ gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, cha
     server->tokens_updated = gw_now();
     server->listen_fd = -1;
     server->greet_epoll = server->greet_wake = -1;
+    /* One mark per possible descriptor; a socket beyond the table simply takes its handshake token in
+     * the upgrade filter. */
+    struct rlimit descriptors;
+    size_t marks = getrlimit(RLIMIT_NOFILE, &descriptors) == 0 && descriptors.rlim_cur != RLIM_INFINITY
+                       ? (size_t)descriptors.rlim_cur
+                       : 65536;
+    marks = marks > (1u << 20) ? (1u << 20) : marks;
+    server->handshake_marks = calloc(marks, 1);
+    server->handshake_mark_count = server->handshake_marks ? marks : 0;
     server->loop_count = config->service_threads < 1 ? 1 : config->service_threads;
     if (server->loop_count > GW_MAX_LOOPS) {
         server->loop_count = GW_MAX_LOOPS;
@@ -141,6 +151,7 @@ gw_server *gw_create(const gw_config *config, const gw_callbacks *callbacks, cha
             close(server->listen_fd);
         }
         pthread_mutex_destroy(&server->lock);
+        free(server->handshake_marks);
         free(server);
         return NULL;
     }
@@ -235,6 +246,7 @@ void gw_stop(gw_server *server) {
 void gw_destroy(gw_server *server) {
     if (server) {
         pthread_mutex_destroy(&server->lock);
+        free(server->handshake_marks);
         free(server);
     }
 }

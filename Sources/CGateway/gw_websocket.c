@@ -19,8 +19,7 @@ static void refill_handshake_tokens_locked(gw_server *server) {
     server->tokens_updated = now;
 }
 
-/* Takes a token from the handshake bucket; returns 1 if the handshake may proceed. */
-static int take_handshake_token(gw_server *server) {
+int gw_take_handshake_token(gw_server *server) {
     pthread_mutex_lock(&server->lock);
     refill_handshake_tokens_locked(server);
     int granted = server->tokens >= 1.0;
@@ -33,12 +32,24 @@ static int take_handshake_token(gw_server *server) {
     return granted;
 }
 
-int gw_handshake_token_available(gw_server *server) {
+void gw_mark_handshake(gw_server *server, int fd, unsigned char mark) {
     pthread_mutex_lock(&server->lock);
-    refill_handshake_tokens_locked(server);
-    int available = server->tokens >= 1.0;
+    if (fd >= 0 && (size_t)fd < server->handshake_mark_count) {
+        server->handshake_marks[fd] = mark;
+    }
     pthread_mutex_unlock(&server->lock);
-    return available;
+}
+
+/* Returns the greeter's decision on the handshake limit for this socket, and clears it. */
+static unsigned char take_handshake_mark(gw_server *server, int fd) {
+    unsigned char mark = GW_HANDSHAKE_UNCHECKED;
+    pthread_mutex_lock(&server->lock);
+    if (fd >= 0 && (size_t)fd < server->handshake_mark_count) {
+        mark = server->handshake_marks[fd];
+        server->handshake_marks[fd] = GW_HANDSHAKE_UNCHECKED;
+    }
+    pthread_mutex_unlock(&server->lock);
+    return mark;
 }
 
 static const char *status_text(int status) {
@@ -77,7 +88,7 @@ static const char *refusal_body(int status) {
     }
 }
 
-/* The 503 of the handshake limit, which the transport gives before the application sees the upgrade. */
+/* Body of the handshake limit's 503, which the transport sends before the application gets the upgrade. */
 static const char handshake_limit_body[] =
     "{\"error\":{\"code\":\"rate_limited\",\"message\":\"too many handshakes at once; retry after 1 s\"}}";
 
@@ -94,7 +105,11 @@ static int refuse_upgrade(struct lws *wsi, int status, const char *body) {
 }
 
 static int filter_upgrade(gw_server *server, gw_session *session, struct lws *wsi) {
-    if (!take_handshake_token(server)) {
+    /* The greeter takes the handshake token of a `GET /ws?...` request before the token lookup, so a
+     * rejected handshake costs no lookup. Other upgrades take their token here. */
+    unsigned char mark = take_handshake_mark(server, lws_get_socket_fd(wsi));
+    int admitted = mark == GW_HANDSHAKE_ADMITTED || (mark == GW_HANDSHAKE_UNCHECKED && gw_take_handshake_token(server));
+    if (!admitted) {
         return refuse_upgrade(wsi, 503, handshake_limit_body);
     }
     gw_register(server, session, wsi, GW_KIND_WS);

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import socket
 import statistics
 import struct
@@ -249,6 +250,47 @@ def test_handshake_rate_limit(server):
     assert len(limited) >= 1
     assert all(b"\r\nretry-after:" in h for h in limited)
     assert server.metrics()["galaxy_handshakes_rejected_total"] == before + len(limited)
+
+    time.sleep(1.5)
+    player = server.register()
+    with server.connect(player.token) as ws:
+        receive_welcome(ws)
+
+
+def test_handshake_rate_limit_precedes_token_lookup(server):
+    # Well-formed but unknown tokens, each one new: every handshake the limit admits costs one store
+    # lookup, and every one it rejects must cost none.
+    attempts = 800
+    before = server.metrics()
+    sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(attempts)]
+    for sock in sockets:
+        token = secrets.token_urlsafe(32)
+        sock.sendall(
+            (
+                f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+    responses = []
+    for sock in sockets:
+        response = b""
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            response += chunk
+        responses.append(response.lower())
+        sock.close()
+    after = server.metrics()
+
+    unauthorized = [r for r in responses if r.startswith(b"http/1.1 401")]
+    limited = [r for r in responses if r.startswith(b"http/1.1 503")]
+    assert len(unauthorized) + len(limited) == attempts
+    assert len(limited) >= 1, "800 handshakes at once must exceed the burst of 500"
+    assert all(b'"code":"rate_limited"' in r for r in limited)
+    assert after["galaxy_handshakes_rejected_total"] - before["galaxy_handshakes_rejected_total"] == len(limited)
+    lookups = after["galaxy_websocket_token_lookups_total"] - before["galaxy_websocket_token_lookups_total"]
+    assert lookups == len(unauthorized), f"{lookups} store lookups for {len(unauthorized)} admitted handshakes"
 
     time.sleep(1.5)
     player = server.register()

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Token checks for WebSocket upgrades. The transport runs the upgrade filter on a service thread and
-/// needs its decision at once, so a store lookup there would hold up every client of that thread for as
+/// needs its decision at once. A store lookup there would hold up every client of that thread for as
 /// long as the store takes, up to its timeouts when the database is slow or frozen. Instead the
 /// transport's greeter holds the new connection while `prefetch` looks the token up on a queue of the
 /// gateway's, and the upgrade filter reads the result from memory with `upgradeVerdict`.
@@ -29,11 +29,14 @@ extension Accounts {
     /// up to the store's timeouts, so call it off the transport threads.
     func prefetch(tokenHash hash: Data) {
         let now = Date()
+        let cached = cache.withLock { $0[hash] }
+        if let cached, now.timeIntervalSince(cached.checkedAt) < Accounts.revalidateAfterSeconds { return }
         let failedAt = lastStoreFailure.load(ordering: .relaxed)
         if now.timeIntervalSince1970 - failedAt < Accounts.storeRetrySeconds {
-            if cache.withLock({ $0[hash] }) == nil { refuse(hash, storeUnavailable: true, at: now) }
+            if cached == nil { refuse(hash, storeUnavailable: true, at: now) }
             return
         }
+        upgradeLookups.add(1, ordering: .relaxed)
         do {
             if try authenticate(tokenHash: hash, quiet: true) == nil { refuse(hash, storeUnavailable: false, at: now) }
         } catch {
@@ -56,8 +59,9 @@ extension Accounts {
             return .unavailable
         }
         // NOTE: this lookup blocks a transport thread for up to the store's timeouts. It runs only for
-        // connections the greeter let through unchecked: over 4,096 waiting, a request line slower than
-        // 10 s, an empty handshake bucket, or an upgrade on a connection that served a request before.
+        // connections the greeter passed on without a lookup: over 4,096 waiting, a request line
+        // slower than 10 s, or an upgrade on a connection that served a request before.
+        upgradeLookups.add(1, ordering: .relaxed)
         do {
             return try authenticate(tokenHash: hash).map(Verdict.player) ?? .unknown
         } catch {
@@ -69,7 +73,7 @@ extension Accounts {
         refusals.withLock { refusals in
             if refusals.count >= Accounts.maxRefusals {
                 refusals = refusals.filter { now.timeIntervalSince($0.value.at) < Accounts.refusalLifetimeSeconds }
-                // Random tokens faster than the lifetime lets them go: keep memory bounded.
+                // Random tokens arrive faster than their entries expire, so drop them all to bound memory.
                 if refusals.count >= Accounts.maxRefusals { refusals.removeAll() }
             }
             refusals[hash] = Refusal(storeUnavailable: storeUnavailable, at: now)

@@ -24,6 +24,8 @@ final class Accounts: Sendable {
     let refusals = Mutex<[Data: Refusal]>([:])
     /// Seconds since 1970 of the store's last failure in a token lookup, or 0.
     let lastStoreFailure = Atomic<Double>(0)
+    /// Store lookups made for WebSocket upgrades (galaxy_websocket_token_lookups_total).
+    let upgradeLookups = Atomic<Int>(0)
     let logger: Logger
 
     init(store: any GameStore, logger: Logger) {

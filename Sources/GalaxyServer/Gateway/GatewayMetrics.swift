@@ -44,6 +44,10 @@ enum GatewayMetrics {
         m.register("galaxy_broadcast_frames_skipped_total", kind: .counter, help: "Frames not broadcast because a newer one arrived first.") {
             [weak g] in Double(g?.broadcaster.stats.withLock { $0.framesSkipped } ?? 0)
         }
+        m.register(
+            "galaxy_websocket_token_lookups_total", kind: .counter,
+            help: "Store lookups of WebSocket upgrade tokens that the accounts cache could not serve. Handshakes rejected by the rate limit cause none."
+        ) { [weak g] in Double(g?.accounts.upgradeLookups.load(ordering: .relaxed) ?? 0) }
     }
 }
 

@@ -76,16 +76,29 @@ void gw_greet(gw_server *server, int fd) {
     }
 }
 
-void gw_greeting_done(gw_server *server, uint64_t ticket) {
+/* Removes a greeting and hands its socket to a service loop, or closes it when `close_socket` is set or
+ * the transport is stopping. */
+static void finish(gw_server *server, uint64_t ticket, int close_socket) {
     pthread_mutex_lock(&server->lock);
     long k = find_locked(server, ticket);
-    int fd = k < 0 ? -1 : take_locked(server, (size_t)k);
-    pthread_mutex_unlock(&server->lock);
-    if (fd >= 0) {
+    if (k < 0) {
+        pthread_mutex_unlock(&server->lock);
+        return;
+    }
+    int fd = take_locked(server, (size_t)k);
+    if (server->greet_epoll >= 0) {
         epoll_ctl(server->greet_epoll, EPOLL_CTL_DEL, fd, NULL); /* fails harmlessly once checking */
+    }
+    close_socket = close_socket || server->greet_closed || atomic_load(&server->stopping);
+    pthread_mutex_unlock(&server->lock);
+    if (close_socket) {
+        close(fd);
+    } else {
         gw_hand_over(server, fd);
     }
 }
+
+void gw_greeting_done(gw_server *server, uint64_t ticket) { finish(server, ticket, 0); }
 
 /* Finds `GET /ws?QUERY ` in the request line and copies QUERY into `query`. Returns 1 if found. */
 static int websocket_query(const char *line, size_t length, char *query, size_t size) {
@@ -106,8 +119,9 @@ static int websocket_query(const char *line, size_t length, char *query, size_t 
     return 1;
 }
 
-/* Looks at a greeting's bytes so far; hands it on once its request line is complete. */
-static void examine(gw_server *server, uint64_t ticket) {
+/* Looks at a greeting's bytes so far and hands it on once its request line is complete. `hangup` means
+ * the client has closed its side or the socket failed. */
+static void examine(gw_server *server, uint64_t ticket, int hangup) {
     pthread_mutex_lock(&server->lock);
     long k = find_locked(server, ticket);
     int fd = k < 0 || server->greetings[k].checking ? -1 : server->greetings[k].fd;
@@ -115,17 +129,24 @@ static void examine(gw_server *server, uint64_t ticket) {
     if (fd < 0) {
         return;
     }
+
     char line[GREET_PEEK_BYTES];
     ssize_t n = recv(fd, line, sizeof(line), MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) && !hangup) {
         return;
     }
+
     int complete = n > 0 && memchr(line, '\n', (size_t)n) != NULL;
-    if (n > 0 && !complete && (size_t)n < sizeof(line)) {
+    if (!complete && (n <= 0 || hangup)) {
+        finish(server, ticket, 1); /* gone, or half-closed, before a whole request line */
+        return;
+    }
+    if (!complete && (size_t)n < sizeof(line)) {
         return; /* more of the line is on its way */
     }
-    /* The request line is in, or the buffer is full, or the client is gone (libwebsockets will notice). */
-    /* The handshake limit applies before the lookup, so that a rejected handshake costs none. */
+    /* The request line is in, or longer than the buffer (libwebsockets will reject it). The handshake
+     * limit applies before the lookup, so that a rejected handshake costs none. */
+
     char query[1024];
     int upgrade = complete && websocket_query(line, (size_t)n, query, sizeof(query));
     int admitted = upgrade && gw_take_handshake_token(server);
@@ -138,34 +159,38 @@ static void examine(gw_server *server, uint64_t ticket) {
         if (k >= 0) {
             server->greetings[k].checking = 1;
             server->greetings[k].deadline = gw_now() + GREET_CHECK_SECONDS;
+            if (server->greet_epoll >= 0) {
+                epoll_ctl(server->greet_epoll, EPOLL_CTL_DEL, fd, NULL);
+            }
         }
         pthread_mutex_unlock(&server->lock);
         if (k >= 0) {
-            epoll_ctl(server->greet_epoll, EPOLL_CTL_DEL, fd, NULL);
             server->callbacks.on_ws_greeting(server->callbacks.context, ticket, query);
         }
         return;
     }
-    gw_greeting_done(server, ticket);
+    finish(server, ticket, 0);
 }
 
-/* Hands on every greeting past its deadline: a client slow to send its request line, or a lookup that
- * has not finished. The upgrade filter then decides without the lookup's result. */
+/* Closes every connection that has not sent its request line by its deadline, as libwebsockets
+ * would. A lookup past its deadline is handed on, and the upgrade filter then tells the client to retry. */
 static void expire(gw_server *server) {
     double now = gw_now();
     for (;;) {
         uint64_t ticket = 0;
+        int checking = 0;
         pthread_mutex_lock(&server->lock);
         for (size_t k = 0; k < server->greeting_count && !ticket; k++) {
             if (server->greetings[k].deadline < now) {
                 ticket = server->greetings[k].ticket;
+                checking = server->greetings[k].checking;
             }
         }
         pthread_mutex_unlock(&server->lock);
         if (!ticket) {
             return;
         }
-        gw_greeting_done(server, ticket);
+        finish(server, ticket, !checking);
     }
 }
 
@@ -179,7 +204,7 @@ static void *greet_connections(void *argument) {
                 uint64_t count;
                 (void)!read(server->greet_wake, &count, sizeof(count));
             } else {
-                examine(server, events[e].data.u64);
+                examine(server, events[e].data.u64, (events[e].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
             }
         }
         expire(server);
@@ -201,8 +226,8 @@ int gw_start_greeting(gw_server *server) {
     return 0;
 }
 
-/* Ends the greeter thread and closes the connections still waiting; a later gw_greeting_done finds
- * nothing. */
+/* Ends the greeter thread and closes the connections still waiting. From then on gw_greeting_done finds
+ * nothing and gw_hand_over closes what it is given. */
 void gw_stop_greeting(gw_server *server) {
     if (server->greet_started) {
         uint64_t one = 1;
@@ -211,13 +236,13 @@ void gw_stop_greeting(gw_server *server) {
         server->greet_started = 0;
     }
     pthread_mutex_lock(&server->lock);
+    server->greet_closed = 1;
     for (size_t k = 0; k < server->greeting_count; k++) {
         close(server->greetings[k].fd);
     }
     free(server->greetings);
     server->greetings = NULL;
     server->greeting_count = server->greeting_capacity = 0;
-    pthread_mutex_unlock(&server->lock);
     if (server->greet_epoll >= 0) {
         close(server->greet_epoll);
     }
@@ -225,4 +250,5 @@ void gw_stop_greeting(gw_server *server) {
         close(server->greet_wake);
     }
     server->greet_epoll = server->greet_wake = -1;
+    pthread_mutex_unlock(&server->lock);
 }

@@ -139,6 +139,7 @@ struct gw_server {
     int greet_epoll, greet_wake;     /* the greeter's epoll set and its wake-up eventfd, or -1 */
     pthread_t greet_thread;
     int greet_started;
+    int greet_closed;                /* locked: the transport is stopping, so sockets are closed, not handed over */
     gw_greeting *greetings;          /* locked: connections in the greeter */
     size_t greeting_count, greeting_capacity; /* locked */
     uint64_t next_ticket;            /* locked */

@@ -91,6 +91,12 @@ int gw_listen(gw_server *server, char *error, size_t error_size) {
 
 void gw_hand_over(gw_server *server, int fd) {
     pthread_mutex_lock(&server->lock);
+    if (server->greet_closed) {
+        /* The transport is stopping and the loops' adopt lists may be gone. */
+        pthread_mutex_unlock(&server->lock);
+        close(fd);
+        return;
+    }
     gw_loop *loop = &server->loops[server->next_loop++ % (size_t)server->loop_count];
     if (loop->adopt_count == loop->adopt_capacity) {
         size_t capacity = loop->adopt_capacity ? 2 * loop->adopt_capacity : 16;

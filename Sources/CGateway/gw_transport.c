@@ -91,12 +91,16 @@ static void destroy_loops(gw_server *server) {
             lws_sul_schedule(context, 0, &loop->keepalive_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
             lws_context_destroy(context);
         }
-        for (size_t a = 0; a < loop->adopt_count; a++) {
-            close(loop->adopt[a]);
-        }
-        free(loop->adopt);
+        pthread_mutex_lock(&server->lock);
+        int *adopt = loop->adopt;
+        size_t adopt_count = loop->adopt_count;
         loop->adopt = NULL;
         loop->adopt_count = loop->adopt_capacity = 0;
+        pthread_mutex_unlock(&server->lock);
+        for (size_t a = 0; a < adopt_count; a++) {
+            close(adopt[a]);
+        }
+        free(adopt);
     }
 }
 

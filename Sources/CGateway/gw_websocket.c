@@ -88,9 +88,13 @@ static const char *refusal_body(int status) {
     }
 }
 
-/* Body of the handshake limit's 503, which the transport sends before the application gets the upgrade. */
+/* Bodies of the 503s the transport gives before the application gets the upgrade. */
 static const char handshake_limit_body[] =
     "{\"error\":{\"code\":\"rate_limited\",\"message\":\"too many handshakes at once; retry after 1 s\"}}";
+static const char stopping_body[] =
+    "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is stopping; retry after 1 s\"}}";
+static const char retry_body[] =
+    "{\"error\":{\"code\":\"token_check_pending\",\"message\":\"the token is being looked up; retry after 1 s\"}}";
 
 /* Rejects an upgrade with a plain HTTP/1.1 status and a JSON error body (and Retry-After for 503),
  * written whole because lws labels responses at this stage HTTP/1.0, which WebSocket clients reject. */
@@ -107,6 +111,9 @@ static int refuse_upgrade(struct lws *wsi, int status, const char *body) {
 static int filter_upgrade(gw_server *server, gw_session *session, struct lws *wsi) {
     /* The greeter takes the handshake token of a `GET /ws?...` request before the token lookup, so a
      * rejected handshake costs no lookup. Other upgrades take their token here. */
+    if (atomic_load(&server->stopping)) {
+        return refuse_upgrade(wsi, 503, stopping_body);
+    }
     unsigned char mark = take_handshake_mark(server, lws_get_socket_fd(wsi));
     int admitted = mark == GW_HANDSHAKE_ADMITTED || (mark == GW_HANDSHAKE_UNCHECKED && gw_take_handshake_token(server));
     if (!admitted) {
@@ -120,6 +127,9 @@ static int filter_upgrade(gw_server *server, gw_session *session, struct lws *ws
     int status = server->callbacks.on_ws_open(server->callbacks.context, session->id, path, query, remote);
     if (status != 0) {
         gw_unregister(server, session);
+        if (status == GW_UPGRADE_RETRY) {
+            return refuse_upgrade(wsi, 503, retry_body);
+        }
         return refuse_upgrade(wsi, status, refusal_body(status));
     }
     /* Under the lock, because the keepalive scan may run on another loop's thread: it must never see

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.skipif(
 
 # At 10 ticks per second a state frame follows the previous one after 0.1 s.
 MAX_FRAME_GAP_S = 1.5
-FREEZE_S = 12
+# Longer than the store's statement timeout (10 s) plus its connect timeout (5 s), so that a lookup that
+# fails only after both timeouts happens inside the freeze.
+FREEZE_S = 20
 # PostgresStore's statements time out after 10 s, so a register whose INSERT is the first statement to
 # wait on the frozen database gets its 503 after about 10 s. The request itself waits longer, so that a
 # late response is measured instead of cut off.

@@ -68,12 +68,14 @@ typedef struct gw_http_request {
     size_t body_length;
 } gw_http_request;
 
+#define GW_UPGRADE_RETRY 1503
+
 typedef struct gw_callbacks {
     void *context;
     /* Must lead to exactly one gw_http_respond for request_id, now or later. */
     void (*on_http)(void *context, const gw_http_request *request);
-    /* WebSocket upgrade on `path`: return 0 to accept, or an HTTP status
-     * (401, 404, ...) to refuse it. */
+    /* WebSocket upgrade on `path`: return 0 to accept, an HTTP status (401, 404, ...) to refuse it,
+     * or GW_UPGRADE_RETRY for a 503 that tells the client to retry while its token is looked up. */
     int (*on_ws_open)(void *context, uint64_t connection_id, const char *path, const char *query,
                       const char *remote_address);
     void (*on_ws_message)(void *context, uint64_t connection_id, const uint8_t *data, size_t length, int is_binary);

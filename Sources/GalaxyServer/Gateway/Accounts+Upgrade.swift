@@ -4,8 +4,8 @@ import Synchronization
 /// Token checks for WebSocket upgrades. The transport runs the upgrade filter on a service thread and
 /// needs its decision at once. A store lookup there would hold up every client of that thread for as
 /// long as the store takes, up to its timeouts when the database is slow or frozen. Instead the
-/// transport's greeter holds the new connection while `prefetch` looks the token up on a queue of the
-/// gateway's, and the upgrade filter reads the result from memory with `upgradeVerdict`.
+/// transport's greeter keeps the new connection waiting while `prefetch` looks the token up on a
+/// queue of the gateway's, and the upgrade filter reads the result from memory with `upgradeVerdict`.
 extension Accounts {
     enum Verdict: Equatable {
         case player(PlayerRecord)
@@ -28,48 +28,46 @@ extension Accounts {
     /// Looks a token up in the store ahead of its upgrade, unless the cache has a fresh entry. Blocks for
     /// up to the store's timeouts, so call it off the transport threads.
     func prefetch(tokenHash hash: Data) {
-        let now = Date()
+        let started = Date()
         let cached = cache.withLock { $0[hash] }
-        if let cached, now.timeIntervalSince(cached.checkedAt) < Accounts.revalidateAfterSeconds { return }
-        let failedAt = lastStoreFailure.load(ordering: .relaxed)
-        if now.timeIntervalSince1970 - failedAt < Accounts.storeRetrySeconds {
-            if cached == nil { refuse(hash, storeUnavailable: true, at: now) }
+        if let cached, started.timeIntervalSince(cached.checkedAt) < Accounts.revalidateAfterSeconds { return }
+        if storeFailedRecently(at: started) {
+            if cached == nil { refuse(hash, storeUnavailable: true) }
             return
         }
         upgradeLookups.add(1, ordering: .relaxed)
         do {
-            if try authenticate(tokenHash: hash, quiet: true) == nil { refuse(hash, storeUnavailable: false, at: now) }
+            if try authenticate(tokenHash: hash, quiet: true) == nil { refuse(hash, storeUnavailable: false) }
         } catch {
-            refuse(hash, storeUnavailable: true, at: now)
+            refuse(hash, storeUnavailable: true)
         }
     }
 
-    /// Returns the upgrade filter's decision for a token, from memory when `prefetch` has run. When the
-    /// greeter let the connection through without a lookup, the store is queried here on the caller's
-    /// thread, unless it failed within `storeRetrySeconds`.
-    func upgradeVerdict(tokenHash hash: Data) -> Verdict {
+    /// Returns the upgrade filter's decision for a token from memory, or nil when there is none in memory, for
+    /// example when the greeter passed the connection on without a lookup. Never queries the store.
+    func upgradeVerdict(tokenHash hash: Data) -> Verdict? {
         let now = Date()
         if let session = cache.withLock({ $0[hash] }) {
-            return session.expiresAt > now ? .player(session.player) : .unknown
+            guard session.expiresAt > now else { return .unknown }
+            // While the store is failing, a session it confirmed before stays valid, as for HTTP requests.
+            if now.timeIntervalSince(session.checkedAt) < Accounts.revalidateAfterSeconds || storeFailedRecently(at: now) {
+                return .player(session.player)
+            }
         }
         if let refusal = refusals.withLock({ $0[hash] }), now.timeIntervalSince(refusal.at) < Accounts.refusalLifetimeSeconds {
             return refusal.storeUnavailable ? .unavailable : .unknown
         }
-        if now.timeIntervalSince1970 - lastStoreFailure.load(ordering: .relaxed) < Accounts.storeRetrySeconds {
-            return .unavailable
-        }
-        // NOTE: this lookup blocks a transport thread for up to the store's timeouts. It runs only for
-        // connections the greeter passed on without a lookup: over 4,096 waiting, a request line
-        // slower than 10 s, or an upgrade on a connection that served a request before.
-        upgradeLookups.add(1, ordering: .relaxed)
-        do {
-            return try authenticate(tokenHash: hash).map(Verdict.player) ?? .unknown
-        } catch {
-            return .unavailable
-        }
+        return storeFailedRecently(at: now) ? .unavailable : nil
     }
 
-    private func refuse(_ hash: Data, storeUnavailable: Bool, at now: Date) {
+    func storeFailedRecently(at now: Date) -> Bool {
+        now.timeIntervalSince1970 - lastStoreFailure.load(ordering: .relaxed) < Accounts.storeRetrySeconds
+    }
+
+    /// Records a refusal as of now, after the lookup, so that a lookup that took the store's whole timeout
+    /// still leaves a refusal for the upgrade filter to read.
+    private func refuse(_ hash: Data, storeUnavailable: Bool) {
+        let now = Date()
         refusals.withLock { refusals in
             if refusals.count >= Accounts.maxRefusals {
                 refusals = refusals.filter { now.timeIntervalSince($0.value.at) < Accounts.refusalLifetimeSeconds }

@@ -108,7 +108,8 @@ final class Accounts: Sendable {
             cache.withLock { $0[hash] = Session(player: player, expiresAt: session.expiresAt, checkedAt: now) }
             return player
         } catch let error as StoreError {
-            lastStoreFailure.store(now.timeIntervalSince1970, ordering: .relaxed)
+            // The time of the failure, not of the call: a lookup can take the store's whole timeout.
+            lastStoreFailure.store(Date().timeIntervalSince1970, ordering: .relaxed)
             // While the store is down, a session it confirmed before stays valid until it expires.
             if let cached, cached.expiresAt > now {
                 if !quiet {

@@ -19,8 +19,13 @@ extension GatewayServer {
         case .player(let found): player = found
         case .unknown: return 401
         case .unavailable:
-            logger.warning("store unreachable; refusing WebSocket", [("connection", connection)])
+            logger.warning("store unreachable; rejecting WebSocket", [("connection", connection)])
             return 503
+        case nil:
+            // No lookup has run for this token, so start one and let the client retry: the store is
+            // never queried on a transport thread.
+            lookUpToken(tokenHash, then: {})
+            return Int32(GW_UPGRADE_RETRY)
         }
         var session = ClientSession(connectionID: connection, player: player)
         session.encoding = encoding
@@ -36,18 +41,31 @@ extension GatewayServer {
         return 0
     }
 
-    /// A new connection's request line asks for /ws: checks its token against the store on the token
-    /// queue, then lets the transport hand the connection to a service thread, whose `handleOpen` finds
-    /// the answer in memory (Accounts+Upgrade.swift).
+    /// Handles a new connection whose request line is `GET /ws?QUERY`: looks its token up on the token
+    /// queue, then lets the transport hand the connection to a service thread, where `handleOpen` finds
+    /// the result in memory (Accounts+Upgrade.swift).
     func handleGreeting(_ ticket: UInt64, query: String) {
         guard let server = transport else { return }
         let box = TransportBox(server: server)
         guard let token = GatewayServer.queryArguments(query).arguments["token"], !token.isEmpty else {
             return gw_greeting_done(box.server, ticket)
         }
-        tokenQueue.async { [accounts] in
-            accounts.prefetch(tokenHash: Credentials.tokenHash(token))
-            gw_greeting_done(box.server, ticket)
+        lookUpToken(Credentials.tokenHash(token)) { gw_greeting_done(box.server, ticket) }
+    }
+
+    /// Queues a store lookup of a token and then runs `then`, at once when the gateway has stopped or
+    /// `maxPendingTokenLookups` lookups are already waiting.
+    func lookUpToken(_ tokenHash: Data, then: @escaping @Sendable () -> Void) {
+        let pending = pendingTokenLookups.add(1, ordering: .relaxed).newValue
+        guard pending <= GatewayServer.maxPendingTokenLookups, !stopped.load(ordering: .acquiring) else {
+            pendingTokenLookups.subtract(1, ordering: .relaxed)
+            return then()
+        }
+        // Captures self, so that the transport outlives every queued lookup that calls back into it.
+        tokenQueue.async { [self] in
+            if !stopped.load(ordering: .acquiring) { accounts.prefetch(tokenHash: tokenHash) }
+            pendingTokenLookups.subtract(1, ordering: .relaxed)
+            then()
         }
     }
 

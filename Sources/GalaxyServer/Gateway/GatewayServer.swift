@@ -20,13 +20,17 @@ public final class GatewayServer: @unchecked Sendable {
     /// Client messages in arrival order, parsed and handled off the transport threads.
     let messageQueue = DispatchQueue(label: "galaxy.messages")
     let queuedMessages = Atomic<Int>(0)
-    /// Store lookups of tokens for WebSocket upgrades (`handleGreeting`), one at a time.
+    /// Store lookups of tokens for WebSocket upgrades (`lookUpToken`), one at a time.
     let tokenQueue = DispatchQueue(label: "galaxy.token-checks")
+    let pendingTokenLookups = Atomic<Int>(0)
+    /// Beyond this many queued lookups, upgrades get 503 at once: with a slow store the queue would
+    /// otherwise outgrow the clients' patience.
+    static let maxPendingTokenLookups = 1_000
     static let maxQueuedMessages = 10_000
     let broadcaster: Broadcaster
     private(set) var transport: OpaquePointer?
     private var serviceThread: Thread?
-    private let stopped = Atomic<Bool>(false)
+    let stopped = Atomic<Bool>(false)
     private let serviceDone = DispatchSemaphore(value: 0)
     private var sessionCheck: DispatchSourceTimer?
 

@@ -88,13 +88,37 @@ import Testing
         #expect(store.lookups.load(ordering: .relaxed) == lookups)
     }
 
-    @Test func verdictWithoutPrefetchAsksTheStore() throws {
+    @Test func verdictWithoutLookupIsNil() throws {
         let store = try Self.store()
-        let (player, token, _) = try Accounts(store: store, logger: LogCapture().logger).register(username: "grace", password: "correct horse")
+        let (_, token, _) = try Accounts(store: store, logger: LogCapture().logger).register(username: "grace", password: "correct horse")
         let accounts = Accounts(store: store, logger: LogCapture().logger)
-        #expect(accounts.upgradeVerdict(tokenHash: Credentials.tokenHash(token)) == .player(player))
-        #expect(accounts.upgradeVerdict(tokenHash: Self.randomTokenHash()) == .unknown)
-        #expect(store.lookups.load(ordering: .relaxed) >= 2)
+        #expect(accounts.upgradeVerdict(tokenHash: Credentials.tokenHash(token)) == nil)
+        #expect(accounts.upgradeVerdict(tokenHash: Self.randomTokenHash()) == nil)
+        #expect(store.lookups.load(ordering: .relaxed) == 0, "the upgrade filter must never query the store")
+    }
+
+    @Test func staleSessionNeedsLookup() throws {
+        let store = try Self.store()
+        let accounts = Accounts(store: store, logger: LogCapture().logger)
+        let (player, token, _) = try accounts.register(username: "linus", password: "correct horse")
+        let hash = Credentials.tokenHash(token)
+        #expect(accounts.upgradeVerdict(tokenHash: hash) == .player(player))
+
+        // Older than revalidateAfterSeconds: the session may have been logged out on another replica.
+        accounts.cache.withLock { $0[hash]?.checkedAt = Date(timeIntervalSinceNow: -60) }
+        #expect(accounts.upgradeVerdict(tokenHash: hash) == nil)
+
+        // While the store fails, the stale session is trusted, as for HTTP requests.
+        store.failing.store(true, ordering: .relaxed)
+        accounts.prefetch(tokenHash: hash)
+        #expect(accounts.upgradeVerdict(tokenHash: hash) == .player(player))
+
+        // Once the store answers again, a log-out elsewhere shows.
+        store.failing.store(false, ordering: .relaxed)
+        _ = try store.deleteSession(tokenHash: hash)
+        accounts.lastStoreFailure.store(0, ordering: .relaxed)
+        accounts.prefetch(tokenHash: hash)
+        #expect(accounts.upgradeVerdict(tokenHash: hash) == .unknown)
     }
 
     @Test func refusalsStayBounded() throws {

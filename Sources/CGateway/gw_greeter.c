@@ -173,7 +173,7 @@ static void examine(gw_server *server, uint64_t ticket, int hangup) {
 }
 
 /* Closes every connection that has not sent its request line by its deadline, as libwebsockets
- * would. A lookup past its deadline is handed on, and the upgrade filter then tells the client to retry. */
+ * would. A lookup past its deadline is handed on, and the upgrade filter then answers 503 `token_check_pending`. */
 static void expire(gw_server *server) {
     double now = gw_now();
     for (;;) {

@@ -6,10 +6,12 @@ Every request goes to 127.0.0.1 and bypasses any proxy set in the environment.
 import json
 import math
 import os
+import re
 import signal
 import socket
 import sqlite3
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -394,3 +396,40 @@ def close_code(ws, timeout=10.0):
 
 def norm(vector):
     return math.sqrt(sum(component * component for component in vector))
+
+
+STATE_PREFIX = re.compile(r'^\{"type":"state","tick":(\d+)')
+
+
+class FrameWatcher(threading.Thread):
+    """Reads a client's messages on a thread and records (arrival time, tick) of each state frame.
+
+    Only the frame's prefix is parsed, so 20 watchers cost little CPU.
+    """
+
+    def __init__(self, ws):
+        super().__init__(daemon=True)
+        self.ws = ws
+        self.arrivals = []
+        self.closed = None
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            try:
+                text = self.ws.recv(timeout=0.2)
+            except TimeoutError:
+                continue
+            except ConnectionClosed as closed:
+                self.closed = closed
+                return
+            match = STATE_PREFIX.match(text)
+            if match:
+                self.arrivals.append((time.monotonic(), int(match.group(1))))
+
+    def stop(self):
+        self.stopping.set()
+        self.join(timeout=5)
+
+    def ticks_between(self, start, end):
+        return [tick for arrived, tick in self.arrivals if start <= arrived <= end]

@@ -8,62 +8,24 @@ import concurrent.futures
 import contextlib
 import json
 import os
-import re
 import secrets
 import socket
 import statistics
 import struct
-import threading
 import time
 
 import pytest
-from websockets.exceptions import ConnectionClosed
 
 from rawws import OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, ConnectionDropped, RawWebSocket, encode_frame, mask_payload
-from support import ping_works, receive_welcome, reply
+from support import FrameWatcher, ping_works, receive_welcome, reply
 
 TICK_RATE = 10
-STATE_PREFIX = re.compile(r'^\{"type":"state","tick":(\d+)')
 
 
 @pytest.fixture
 def backend():
     """The limits live in the gateway and never reach the store, so SQLite alone is enough."""
     return "sqlite"
-
-
-class FrameWatcher(threading.Thread):
-    """Reads a client's messages on a thread and records (arrival time, tick) of each state frame.
-
-    Only the frame's prefix is parsed, so 20 watchers cost little CPU.
-    """
-
-    def __init__(self, ws):
-        super().__init__(daemon=True)
-        self.ws = ws
-        self.arrivals = []
-        self.closed = None
-        self.stopping = threading.Event()
-
-    def run(self):
-        while not self.stopping.is_set():
-            try:
-                text = self.ws.recv(timeout=0.2)
-            except TimeoutError:
-                continue
-            except ConnectionClosed as closed:
-                self.closed = closed
-                return
-            match = STATE_PREFIX.match(text)
-            if match:
-                self.arrivals.append((time.monotonic(), int(match.group(1))))
-
-    def stop(self):
-        self.stopping.set()
-        self.join(timeout=5)
-
-    def ticks_between(self, start, end):
-        return [tick for arrived, tick in self.arrivals if start <= arrived <= end]
 
 
 def assert_every_tick(ticks, seconds, label):

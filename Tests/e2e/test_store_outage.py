@@ -7,17 +7,16 @@ The server runs one transport thread, so a lookup there would stall every client
 """
 
 import asyncio
-import json
 import threading
 import time
 import urllib.parse
 
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
 from conftest import POSTGRES_URL, call_failed
-from support import GalaxyServer, ping_works, receive_welcome, state_frames, unique_username
+from support import FrameWatcher, GalaxyServer, ping_works, receive_welcome, state_frames, unique_username
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL, reason="GALAXY_TEST_POSTGRES_URL is not set, so there is no PostgreSQL to put the proxy in front of"
@@ -173,33 +172,6 @@ class ProxyLink:
             self.upstream.close()
 
 
-class FrameRecorder(threading.Thread):
-    """A thread that reads a WebSocket and records the arrival time (time.monotonic()) of each state frame."""
-
-    def __init__(self, ws):
-        super().__init__(name="frame-recorder", daemon=True)
-        self.ws = ws
-        self.arrivals = []
-        self.closed = None
-        self.stopping = threading.Event()
-
-    def run(self):
-        while not self.stopping.is_set():
-            try:
-                text = self.ws.recv(timeout=0.2)
-            except TimeoutError:
-                continue
-            except ConnectionClosed as closed:
-                self.closed = closed
-                return
-            if json.loads(text)["type"] == "state":
-                self.arrivals.append(time.monotonic())
-
-    def stop(self):
-        self.stopping.set()
-        self.join(timeout=5)
-
-
 class Timed(threading.Thread):
     """A thread that runs `call` and keeps its result or exception and how long it took."""
 
@@ -302,7 +274,7 @@ def test_frozen_store_keeps_frames_flowing(outage):
     with server.connect(alice.token) as alice_ws:
         receive_welcome(alice_ws)
         assert len(state_frames(alice_ws, 3)) == 3
-        recorder = FrameRecorder(alice_ws)
+        recorder = FrameWatcher(alice_ws)
         recorder.start()
 
         proxy.freeze()
@@ -336,7 +308,8 @@ def test_frozen_store_keeps_frames_flowing(outage):
         thawed_at = time.monotonic()
         bob_upgrade.join(timeout=45)
         time.sleep(1)
-        gap, gap_began = largest_gap(recorder.arrivals, frozen_at, time.monotonic())
+        arrivals = [arrived for arrived, _ in recorder.arrivals]
+        gap, gap_began = largest_gap(arrivals, frozen_at, time.monotonic())
 
         summary = (
             f"largest gap {gap:.2f} s, starting {gap_began:.1f} s after the freeze; thawed after "

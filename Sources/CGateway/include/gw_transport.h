@@ -75,7 +75,7 @@ typedef struct gw_callbacks {
     /* Must lead to exactly one gw_http_respond for request_id, now or later. */
     void (*on_http)(void *context, const gw_http_request *request);
     /* WebSocket upgrade on `path`: return 0 to accept, an HTTP status (401, 404, ...) to refuse it,
-     * or GW_UPGRADE_RETRY for a 503 that tells the client to retry while its token is looked up. */
+     * or GW_UPGRADE_RETRY for a 503 `token_check_pending`, after which the client should retry. */
     int (*on_ws_open)(void *context, uint64_t connection_id, const char *path, const char *query,
                       const char *remote_address);
     void (*on_ws_message)(void *context, uint64_t connection_id, const uint8_t *data, size_t length, int is_binary);
@@ -83,8 +83,8 @@ typedef struct gw_callbacks {
     void (*on_ws_closed)(void *context, uint64_t connection_id);
     /* Optional. A new connection's request line is `GET /ws?QUERY`: the connection waits, off the
      * service loops, until gw_greeting_done(ticket). Do the checks on_ws_open will need (such as the
-     * token's store lookup) on a thread of your own, then call it exactly once, from any thread. Without
-     * a call the connection moves on after 30 s. */
+     * token's store lookup) on a thread of your own, then call it from any thread. Calls after the
+     * first for a ticket are ignored. Without a call the connection moves on after 30 s. */
     void (*on_ws_greeting)(void *context, uint64_t ticket, const char *query);
 } gw_callbacks;
 

@@ -13,17 +13,17 @@ extension Accounts {
         case unavailable
     }
 
-    struct Refusal: Sendable {
+    struct Rejection: Sendable {
         var storeUnavailable: Bool
         var at: Date
     }
 
-    /// A refusal only has to last from `prefetch` to the upgrade filter, which follows within milliseconds.
-    static let refusalLifetimeSeconds: TimeInterval = 10
+    /// A rejection only has to last from `prefetch` to the upgrade filter, which follows within milliseconds.
+    static let rejectionLifetimeSeconds: TimeInterval = 10
     /// After a failed lookup, `prefetch` leaves the store alone this long, so that a burst of connections
-    /// during an outage is refused at once instead of queueing behind one timeout each.
+    /// during an outage is rejected at once instead of queueing behind one timeout each.
     static let storeRetrySeconds: TimeInterval = 2
-    static let maxRefusals = 10_000
+    static let maxRejections = 10_000
 
     /// Looks a token up in the store ahead of its upgrade, unless the cache has a fresh entry. Blocks for
     /// up to the store's timeouts, so call it off the transport threads.
@@ -32,14 +32,14 @@ extension Accounts {
         let cached = cache.withLock { $0[hash] }
         if let cached, started.timeIntervalSince(cached.checkedAt) < Accounts.revalidateAfterSeconds { return }
         if storeFailedRecently(at: started) {
-            if cached == nil { refuse(hash, storeUnavailable: true) }
+            if cached == nil { reject(hash, storeUnavailable: true) }
             return
         }
         upgradeLookups.add(1, ordering: .relaxed)
         do {
-            if try authenticate(tokenHash: hash, quiet: true) == nil { refuse(hash, storeUnavailable: false) }
+            if try authenticate(tokenHash: hash, quiet: true) == nil { reject(hash, storeUnavailable: false) }
         } catch {
-            refuse(hash, storeUnavailable: true)
+            reject(hash, storeUnavailable: true)
         }
     }
 
@@ -54,8 +54,8 @@ extension Accounts {
                 return .player(session.player)
             }
         }
-        if let refusal = refusals.withLock({ $0[hash] }), now.timeIntervalSince(refusal.at) < Accounts.refusalLifetimeSeconds {
-            return refusal.storeUnavailable ? .unavailable : .unknown
+        if let rejection = rejections.withLock({ $0[hash] }), now.timeIntervalSince(rejection.at) < Accounts.rejectionLifetimeSeconds {
+            return rejection.storeUnavailable ? .unavailable : .unknown
         }
         return storeFailedRecently(at: now) ? .unavailable : nil
     }
@@ -64,17 +64,17 @@ extension Accounts {
         now.timeIntervalSince1970 - lastStoreFailure.load(ordering: .relaxed) < Accounts.storeRetrySeconds
     }
 
-    /// Records a refusal as of now, after the lookup, so that a lookup that took the store's whole timeout
-    /// still leaves a refusal for the upgrade filter to read.
-    private func refuse(_ hash: Data, storeUnavailable: Bool) {
+    /// Records a rejection as of now, after the lookup, so that a lookup that took the store's whole timeout
+    /// still leaves a rejection for the upgrade filter to read.
+    private func reject(_ hash: Data, storeUnavailable: Bool) {
         let now = Date()
-        refusals.withLock { refusals in
-            if refusals.count >= Accounts.maxRefusals {
-                refusals = refusals.filter { now.timeIntervalSince($0.value.at) < Accounts.refusalLifetimeSeconds }
+        rejections.withLock { rejections in
+            if rejections.count >= Accounts.maxRejections {
+                rejections = rejections.filter { now.timeIntervalSince($0.value.at) < Accounts.rejectionLifetimeSeconds }
                 // Random tokens arrive faster than their entries expire, so drop them all to bound memory.
-                if refusals.count >= Accounts.maxRefusals { refusals.removeAll() }
+                if rejections.count >= Accounts.maxRejections { rejections.removeAll() }
             }
-            refusals[hash] = Refusal(storeUnavailable: storeUnavailable, at: now)
+            rejections[hash] = Rejection(storeUnavailable: storeUnavailable, at: now)
         }
     }
 }

@@ -21,7 +21,7 @@ final class Accounts: Sendable {
     let store: any GameStore
     let cache = Mutex<[Data: Session]>([:])
     /// Tokens that opened no session when `prefetch` asked, and why; see Accounts+Upgrade.swift.
-    let refusals = Mutex<[Data: Refusal]>([:])
+    let rejections = Mutex<[Data: Rejection]>([:])
     /// Seconds since 1970 of the store's last failure in a token lookup, or 0.
     let lastStoreFailure = Atomic<Double>(0)
     /// Store lookups made for WebSocket upgrades (galaxy_websocket_token_lookups_total).

@@ -70,7 +70,7 @@ import Testing
         #expect(store.lookups.load(ordering: .relaxed) == lookups, "the verdicts must not touch the store")
     }
 
-    @Test func storeFailureRefusesAtOnce() throws {
+    @Test func storeFailureRejectsAtOnce() throws {
         let store = try Self.store()
         let accounts = Accounts(store: store, logger: LogCapture().logger)
         store.failing.store(true, ordering: .relaxed)
@@ -113,7 +113,7 @@ import Testing
         accounts.prefetch(tokenHash: hash)
         #expect(accounts.upgradeVerdict(tokenHash: hash) == .player(player))
 
-        // Once the store answers again, a log-out elsewhere shows.
+        // Once the store responds again, a log-out elsewhere takes effect.
         store.failing.store(false, ordering: .relaxed)
         _ = try store.deleteSession(tokenHash: hash)
         accounts.lastStoreFailure.store(0, ordering: .relaxed)
@@ -121,9 +121,9 @@ import Testing
         #expect(accounts.upgradeVerdict(tokenHash: hash) == .unknown)
     }
 
-    @Test func refusalsStayBounded() throws {
+    @Test func rejectionsStayBounded() throws {
         let accounts = Accounts(store: try Self.store(), logger: LogCapture().logger)
-        for _ in 0..<(Accounts.maxRefusals + 10) { accounts.prefetch(tokenHash: Self.randomTokenHash()) }
-        #expect(accounts.refusals.withLock { $0.count } <= Accounts.maxRefusals)
+        for _ in 0..<(Accounts.maxRejections + 10) { accounts.prefetch(tokenHash: Self.randomTokenHash()) }
+        #expect(accounts.rejections.withLock { $0.count } <= Accounts.maxRejections)
     }
 }

@@ -174,6 +174,26 @@ class GalaxyServer:
             f"galaxy serve exited with {self.process.returncode} before it was ready:\n{self.log_tail()}"
         )
 
+    def launch_waiting(self):
+        """Start the process on a free port without waiting for it, for a server that is expected to
+        wait for another engine's world lock before it listens. Its log is galaxy-waiting.log."""
+        self.port = free_port()
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.work_dir / "galaxy-waiting.log"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("GALAXY_")}
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=self.work_dir)
+        return self
+
+    def wait_for_log(self, text, timeout):
+        """Return True once the log contains `text`, False after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log_tail(400):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
     def _wait_ready(self, timeout):
         """Return True once /readyz returns 200, False if the process exits first."""
         deadline = time.monotonic() + timeout

@@ -5,13 +5,12 @@
 import concurrent.futures
 import contextlib
 import signal
-import subprocess
 import time
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from support import GalaxyServer, free_port, receive_json, receive_until, receive_welcome, state_frames
+from support import GalaxyServer, receive_json, receive_until, receive_welcome, state_frames
 
 
 def wait_for_snapshot_after(server, tick, timeout=10):
@@ -163,16 +162,9 @@ def test_second_engine_waits_or_is_rejected(servers, backend):
         assert second.process.returncode != 0
         assert first.healthy()
         return
-    second.port = free_port()
-    second.log_path = second.work_dir / "galaxy-waiting.log"
-    second.work_dir.mkdir(parents=True, exist_ok=True)
-    with open(second.log_path, "wb") as log:
-        second.process = subprocess.Popen(second.command(), stdout=log, stderr=subprocess.STDOUT, cwd=second.work_dir)
+    second.launch_waiting()
     try:
-        deadline = time.monotonic() + 15
-        while "taken by another engine" not in second.log_tail() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert "taken by another engine" in second.log_tail(), second.log_tail()
+        assert second.wait_for_log("taken by another engine", 15), second.log_tail()
         assert second.running()
         assert first.healthy()
         code, _ = first.terminate(timeout=20)

@@ -7,6 +7,7 @@ The server runs one transport thread, so a lookup there would stall every client
 """
 
 import asyncio
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -72,13 +73,21 @@ class FreezableProxy:
 
         self._run(set_frozen())
 
-    def thaw(self):
-        self._run(self._thaw())
+    def thaw(self, upstream_linger_s=0):
+        """Forward again. With `upstream_linger_s`, play a network failure that PostgreSQL does not notice:
+        the galaxy server's side of every connection that lived through the freeze breaks at once, while
+        their PostgreSQL sessions, and any locks they hold, live that many seconds longer."""
+        self._run(self._thaw(upstream_linger_s))
 
-    async def _thaw(self):
-        # The upstream sides close first, and PostgreSQL gets a moment to end those sessions. The server's
-        # world lock is a session advisory lock. If the server reconnected and requested it while PostgreSQL
-        # still held it for the old session, the server would take the lock as lost and exit with code 3.
+    async def _thaw(self, upstream_linger_s):
+        if upstream_linger_s > 0:
+            for link in list(self.links):
+                link.upstream_linger_s = upstream_linger_s
+                link.close()
+            self.frozen = False
+            return
+        # The upstream sides close first, and PostgreSQL gets a moment to end those sessions, so the server
+        # finds its world lock free when it reconnects. The other order is test_lock_retaken_after_network_failure.
         for link in list(self.links):
             if link.upstream is not None:
                 link.upstream.close()
@@ -87,6 +96,15 @@ class FreezableProxy:
         for link in list(self.links):
             link.close()
         self.frozen = False
+
+    def sever(self):
+        """Break every connection on both sides, as when PostgreSQL ends the sessions, and stay frozen."""
+
+        async def close_all():
+            for link in list(self.links):
+                link.close()
+
+        self._run(close_all())
 
     def holds(self, fragment):
         """Return whether bytes held back from the galaxy server during the freeze contain `fragment`."""
@@ -100,6 +118,7 @@ class FreezableProxy:
         async def shut_down():
             self.listener.close()
             for link in list(self.links):
+                link.upstream_linger_s = 0
                 link.close()
             tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
             for task in tasks:
@@ -164,11 +183,17 @@ class ProxyLink:
         self.upstream = None
         self.held_bytes = bytearray()
         self.closed = False
+        # Seconds the PostgreSQL side stays open after close(). The delayed close runs on the proxy's event loop.
+        self.upstream_linger_s = 0
 
     def close(self):
         self.closed = True
         self.client.close()
-        if self.upstream is not None:
+        if self.upstream is None:
+            return
+        if self.upstream_linger_s > 0:
+            asyncio.get_running_loop().call_later(self.upstream_linger_s, self.upstream.close)
+        else:
             self.upstream.close()
 
 
@@ -225,6 +250,29 @@ def proxied_url(database_url, proxy_port):
     user = parts.netloc.rpartition("@")[0]
     netloc = f"{user}@127.0.0.1:{proxy_port}" if user else f"127.0.0.1:{proxy_port}"
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def direct_url(server, proxy):
+    """Return the server's database URL with the proxy's address replaced by PostgreSQL's."""
+    upstream_host, upstream_port = proxy.upstream
+    parts = urllib.parse.urlsplit(server.database_url)
+    user = parts.netloc.rpartition("@")[0]
+    address = f"{upstream_host}:{upstream_port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}@{address}" if user else address))
+
+
+def lock_holder(server, proxy):
+    """Return the backend pid whose session holds the world lock in the server's database, or None.
+
+    The query goes straight to PostgreSQL, past the proxy. The engine's key 0x67616c61787901 shows in
+    pg_locks as its high half (classid) and low half (objid)."""
+    text = server.postgres.query(
+        direct_url(server, proxy),
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+        f" AND classid = {0x67616C61787901 >> 32} AND objid = {0x67616C61787901 & 0xFFFFFFFF}"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    ).strip()
+    return int(text) if text else None
 
 
 @pytest.fixture
@@ -364,3 +412,66 @@ def test_frozen_store_keeps_frames_flowing(outage):
         assert recorder.closed is None, f"Alice's WebSocket closed: {recorder.closed}"
         assert len(state_frames(alice_ws, 2)) == 2
         assert ping_works(alice_ws)
+
+
+# The engine's lock watcher looks every 5 s and its query times out after 10 s, so after the thaw it
+# reconnects within about 15 s, while the old session still holds the lock.
+LINGER_S = 25
+RELOCK_S = 60
+
+
+def test_lock_retaken_after_network_failure(outage):
+    """A network failure can leave the engine's old session, with the world lock, alive in PostgreSQL.
+    The engine must recognise that session as its own and take the lock back instead of exiting."""
+    server, proxy = outage
+    first_holder = lock_holder(server, proxy)
+    assert first_holder is not None, f"no session holds the world lock:\n{server.log_tail()}"
+    proxy.freeze()
+    time.sleep(FREEZE_S)
+    proxy.thaw(upstream_linger_s=LINGER_S)
+    thawed_at = time.monotonic()
+    holder = first_holder
+    while time.monotonic() - thawed_at < RELOCK_S and holder in (first_holder, None):
+        assert server.running(), f"galaxy serve exited after the thaw:\n{server.log_tail()}"
+        time.sleep(1)
+        holder = lock_holder(server, proxy)
+    relocked_s = time.monotonic() - thawed_at
+    print(f"world lock held by a new session {relocked_s:.1f} s after the thaw")
+    assert server.running(), f"galaxy serve exited after the thaw:\n{server.log_tail()}"
+    assert holder not in (first_holder, None), f"no new session holds the world lock {RELOCK_S} s after the thaw"
+    assert relocked_s < LINGER_S, f"the lock came back only after the old session ended by itself ({relocked_s:.0f} s)"
+    assert "world lock taken again" in server.log_tail(200)
+    deadline = time.monotonic() + RECOVERY_S
+    while server.request("GET", "/readyz").status != 200:
+        assert time.monotonic() < deadline, f"/readyz not 200 {RECOVERY_S} s after the lock came back"
+        time.sleep(0.5)
+
+
+def test_engine_exits_when_lock_taken(outage, binary, tmp_path):
+    """While the engine's connection is down and its session gone, a waiting engine may take the world
+    lock. The first engine must then stop at once, with exit code 3 and no final snapshot."""
+    server, proxy = outage
+    first_holder = lock_holder(server, proxy)
+    second = GalaxyServer(binary, tmp_path / "second", "postgres", database_url=direct_url(server, proxy), postgres=server.postgres)
+    second.launch_waiting()
+    try:
+        assert second.wait_for_log("taken by another engine", 15), second.log_tail()
+        proxy.freeze()
+        proxy.sever()
+        deadline = time.monotonic() + 20
+        while lock_holder(server, proxy) in (first_holder, None):
+            assert time.monotonic() < deadline, f"the waiting engine did not take the lock:\n{second.log_tail()}"
+            time.sleep(0.5)
+        proxy.thaw()
+        try:
+            code = server.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the first engine kept running after losing the world lock:\n{server.log_tail()}")
+        assert code == 3, server.log_tail()
+        assert "another engine took the world lock" in server.log_tail()
+        assert "without a final snapshot" in server.log_tail()
+        assert second._wait_ready(60), second.log_tail()
+    finally:
+        if second.running():
+            code, _ = second.terminate(timeout=20)
+            assert code == 0, second.log_tail()

@@ -54,7 +54,7 @@ public final class EngineLock: @unchecked Sendable {
             waited += 1
         }
         logger.info("world lock taken", [("database", connection.target)])
-        let box = ConnectionBox(connection)
+        let box = ConnectionBox(connection, session: try? sessionIdentity(connection), logger: logger)
         let lock = EngineLock(release: { box.close() }, watcher: nil)
         let thread = Thread { [weak lock] in
             while let lock, lock.running.load(ordering: .acquiring) {
@@ -74,25 +74,79 @@ public final class EngineLock: @unchecked Sendable {
         let rows = try connection.query("SELECT pg_try_advisory_lock($1)", [.integer(advisoryKey)], timeoutSeconds: 10)
         return rows.first?.first??.hasPrefix("t") == true
     }
+
+    /// Identifies the connection's session on the server: its backend's process id and start time, since
+    /// process ids alone are reused.
+    fileprivate static func sessionIdentity(_ connection: PostgresConnection) throws -> String? {
+        let rows = try connection.query(
+            "SELECT pid::text || '@' || backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()", timeoutSeconds: 10)
+        return rows.first?.first ?? nil
+    }
+
+    /// Returns the session that holds the lock now, or nil when none does. A bigint advisory key shows in
+    /// pg_locks as its high half in classid and its low half in objid, with objsubid 1.
+    fileprivate static func holderIdentity(_ connection: PostgresConnection) throws -> (identity: String, pid: Int64)? {
+        let rows = try connection.query(
+            """
+            SELECT a.pid::text || '@' || a.backend_start::text, a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.classid::bigint = $1 AND l.objid::bigint = $2
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """, [.integer(advisoryKey >> 32), .integer(advisoryKey & 0xffff_ffff)], timeoutSeconds: 10)
+        guard let row = rows.first, row.count == 2, let identity = row[0], let pid = row[1].flatMap({ Int64($0) }) else { return nil }
+        return (identity, pid)
+    }
 }
 
 /// The lock's connection, used by the watcher thread and closed by `unlock`.
 private final class ConnectionBox: @unchecked Sendable {
-    private let connection: Mutex<PostgresConnection?>
+    private struct State {
+        var connection: PostgresConnection?
+        /// The session that took the lock last, and whether it is known to still hold it.
+        var session: String?
+        var holding = true
+    }
 
-    init(_ connection: sending PostgresConnection) { self.connection = Mutex(connection) }
+    private let state: Mutex<State>
+    private let logger: Logger
 
-    /// Returns false only when the lock was lost to another engine. A broken connection means the
+    init(_ connection: sending PostgresConnection, session: String?, logger: Logger) {
+        state = Mutex(State(connection: connection, session: session))
+        self.logger = logger
+    }
+
+    /// Returns false only when the lock was lost to another engine. A broken connection usually means the
     /// session and its lock ended, so the lock is taken again as soon as PostgreSQL accepts a connection.
-    /// While it does not, no other engine can take the lock either, so that counts as held.
+    /// While it does not, no other engine can take the lock either, so that counts as held. After a network
+    /// failure PostgreSQL may keep the old session alive for a while. Its lock is still this engine's, so
+    /// the check ends that session and takes the lock on a later check.
     func check() -> Bool {
-        connection.withLock { held in
-            guard let c = held else { return true }
-            if (try? c.query("SELECT 1", timeoutSeconds: 10)) != nil { return true }
-            guard (try? c.connect()) != nil else { return true }
-            return (try? EngineLock.tryLock(c)) ?? true
+        state.withLock { s in
+            guard let c = s.connection else { return true }
+            let alive = (try? c.query("SELECT 1", timeoutSeconds: 10)) != nil
+            if alive && s.holding { return true }
+            s.holding = false
+            guard alive || (try? c.connect()) != nil else { return true }
+            guard let taken = try? EngineLock.tryLock(c) else { return true }
+            if taken {
+                s.holding = true
+                s.session = (try? EngineLock.sessionIdentity(c)) ?? nil
+                logger.info("world lock taken again after the connection to PostgreSQL broke")
+                return true
+            }
+            guard let holder = try? EngineLock.holderIdentity(c) else { return true }
+            guard holder.identity == s.session else { return false }
+            logger.warning(
+                "PostgreSQL still keeps this engine's old session with the world lock; ending it to take the lock again",
+                [("pid", holder.pid)])
+            do {
+                _ = try c.query("SELECT pg_terminate_backend($1::integer)", [.integer(holder.pid)], timeoutSeconds: 10)
+            } catch {
+                // Without the right to end it, the lock comes back once PostgreSQL notices the session is gone.
+                logger.warning("could not end the old session", [("pid", holder.pid), ("error", "\(error)")])
+            }
+            return true
         }
     }
 
-    func close() { connection.withLock { $0?.close(); $0 = nil } }
+    func close() { state.withLock { $0.connection?.close(); $0.connection = nil } }
 }

@@ -260,6 +260,37 @@ def test_handshake_rate_limit_precedes_token_lookup(server):
         receive_welcome(ws)
 
 
+def test_repeated_unknown_token_one_lookup(server):
+    # Many handshakes with one unknown token, as from clients that retry it. The first lookup's rejection
+    # decides all of them, so the store is queried once.
+    attempts = 200
+    token = secrets.token_urlsafe(32)
+    before = server.metrics()
+    sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(attempts)]
+    for sock in sockets:
+        sock.sendall(
+            (
+                f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+    statuses = []
+    for sock in sockets:
+        response = b""
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            response += chunk
+        statuses.append(response.split(b" ", 2)[1] if response else b"no response")
+        sock.close()
+    after = server.metrics()
+
+    assert statuses == [b"401"] * attempts, f"statuses other than 401: {sorted(set(statuses))}"
+    lookups = after["galaxy_websocket_token_lookups_total"] - before["galaxy_websocket_token_lookups_total"]
+    assert lookups == 1, f"{lookups} store lookups for {attempts} handshakes with one token"
+
+
 # A client that never reads. Its view covers the whole solar system, so with 300 generated ships each
 # of its frames is about 49 KB and the socket buffers fill within seconds.
 

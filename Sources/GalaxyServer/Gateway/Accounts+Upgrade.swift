@@ -31,6 +31,13 @@ extension Accounts {
         let started = Date()
         let cached = cache.withLock { $0[hash] }
         if let cached, started.timeIntervalSince(cached.checkedAt) < Accounts.revalidateAfterSeconds { return }
+        // A token the store did not know moments ago is still unknown: tokens exist in the store before
+        // login returns them, so no client can present one before its row is there.
+        if let rejection = rejections.withLock({ $0[hash] }), !rejection.storeUnavailable,
+            started.timeIntervalSince(rejection.at) < Accounts.rejectionLifetimeSeconds
+        {
+            return
+        }
         if storeFailedRecently(at: started) {
             if cached == nil { reject(hash, storeUnavailable: true) }
             return

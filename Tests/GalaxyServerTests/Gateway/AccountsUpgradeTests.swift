@@ -121,6 +121,25 @@ import Testing
         #expect(accounts.upgradeVerdict(tokenHash: hash) == .unknown)
     }
 
+    @Test func unknownTokenLookedUpOnce() throws {
+        let store = try Self.store()
+        let accounts = Accounts(store: store, logger: LogCapture().logger)
+        let unknown = Self.randomTokenHash()
+        accounts.prefetch(tokenHash: unknown)
+        let lookups = store.lookups.load(ordering: .relaxed)
+        #expect(lookups >= 1)
+
+        // Clients that retry an unknown token while its rejection is fresh cost no more store queries.
+        for _ in 0..<5 { accounts.prefetch(tokenHash: unknown) }
+        #expect(store.lookups.load(ordering: .relaxed) == lookups)
+        #expect(accounts.upgradeVerdict(tokenHash: unknown) == .unknown)
+
+        // Once the rejection is older than its lifetime, the store is queried again.
+        accounts.rejections.withLock { $0[unknown]?.at = Date(timeIntervalSinceNow: -Accounts.rejectionLifetimeSeconds - 1) }
+        accounts.prefetch(tokenHash: unknown)
+        #expect(store.lookups.load(ordering: .relaxed) > lookups)
+    }
+
     @Test func rejectionsStayBounded() throws {
         let accounts = Accounts(store: try Self.store(), logger: LogCapture().logger)
         for _ in 0..<(Accounts.maxRejections + 10) { accounts.prefetch(tokenHash: Self.randomTokenHash()) }

@@ -109,11 +109,20 @@ class PostgresAdmin:
             raise RuntimeError(f"psql failed ({result.returncode}) on {sql!r}: {result.stderr.strip()}")
         return result.stdout.strip()
 
-    def create_database(self):
+    def create_database(self, owner=None):
+        """Create a database, owned by role `owner` when given, and return its name and URL. The URL
+        connects as `owner` when given, else as the admin URL's user."""
         name = f"galaxy_{uuid.uuid4().hex[:16]}"
-        self._psql(f'CREATE DATABASE "{name}"')
+        self._psql(f'CREATE DATABASE "{name}"' + (f' OWNER "{owner}"' if owner else ""))
         parts = urllib.parse.urlsplit(self.url)
+        if owner:
+            address = parts.netloc.rpartition("@")[2]
+            parts = parts._replace(netloc=f"{owner}@{address}")
         return name, urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+    def ensure_role(self, name):
+        """Create a login role without superuser rights and without a password, unless it exists."""
+        self._psql(f"DO $$BEGIN CREATE ROLE \"{name}\" LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$")
 
     def drop_database(self, name):
         self._psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

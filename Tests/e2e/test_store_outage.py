@@ -36,6 +36,11 @@ REGISTER_REQUEST_TIMEOUT_S = 20
 HEALTHZ_LIMIT_S = 3
 HEALTHZ_EVERY_S = 2
 RECOVERY_S = 30
+# The key of the engine's world lock (EngineLock.swift).
+WORLD_LOCK_KEY = 0x67616C61787901
+# Roles of the test that runs the engine without superuser rights.
+ENGINE_ROLE = "galaxy_test_engine"
+OTHER_ROLE = "galaxy_test_other"
 
 
 class FreezableProxy:
@@ -269,16 +274,16 @@ def lock_holder(server, proxy):
     text = server.postgres.query(
         direct_url(server, proxy),
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
-        f" AND classid = {0x67616C61787901 >> 32} AND objid = {0x67616C61787901 & 0xFFFFFFFF}"
+        f" AND classid = {WORLD_LOCK_KEY >> 32} AND objid = {WORLD_LOCK_KEY & 0xFFFFFFFF}"
         " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     ).strip()
     return int(text) if text else None
 
 
-@pytest.fixture
-def outage(request, binary, tmp_path, postgres):
-    """Yield a server with one transport thread whose database connections all pass through a FreezableProxy."""
-    name, database_url = postgres.create_database()
+def proxied_server(request, binary, tmp_path, postgres, role=None):
+    """Yield a server with one transport thread whose database connections all pass through a
+    FreezableProxy, connecting as `role` (the admin URL's user when None)."""
+    name, database_url = postgres.create_database(owner=role)
     parts = urllib.parse.urlsplit(database_url)
     if not parts.hostname:
         postgres.drop_database(name)
@@ -308,6 +313,19 @@ def outage(request, binary, tmp_path, postgres):
         proxy.stop()
         postgres.drop_database(name)
     assert not failures, "\n".join(failures)
+
+
+@pytest.fixture
+def outage(request, binary, tmp_path, postgres):
+    yield from proxied_server(request, binary, tmp_path, postgres)
+
+
+@pytest.fixture
+def unprivileged_outage(request, binary, tmp_path, postgres):
+    """Like `outage`, with the server connecting as a role that is no superuser. Such a role can read only
+    part of other roles' sessions in pg_stat_activity."""
+    postgres.ensure_role(ENGINE_ROLE)
+    yield from proxied_server(request, binary, tmp_path, postgres, role=ENGINE_ROLE)
 
 
 def test_frozen_store_keeps_frames_flowing(outage):
@@ -420,31 +438,45 @@ LINGER_S = 25
 RELOCK_S = 60
 
 
-def test_lock_retaken_after_network_failure(outage):
+def test_lock_retaken_after_network_failure(outage, binary, tmp_path):
     """A network failure can leave the engine's old session, with the world lock, alive in PostgreSQL.
-    The engine must recognise that session as its own and take the lock back instead of exiting."""
+    The engine must recognise that session as its own and take the lock back instead of exiting, and an
+    engine that waits for the lock meanwhile must not get it."""
     server, proxy = outage
     first_holder = lock_holder(server, proxy)
     assert first_holder is not None, f"no session holds the world lock:\n{server.log_tail()}"
-    proxy.freeze()
-    time.sleep(FREEZE_S)
-    proxy.thaw(upstream_linger_s=LINGER_S)
-    thawed_at = time.monotonic()
-    holder = first_holder
-    while time.monotonic() - thawed_at < RELOCK_S and holder in (first_holder, None):
-        assert server.running(), f"galaxy serve exited after the thaw:\n{server.log_tail()}"
-        time.sleep(1)
-        holder = lock_holder(server, proxy)
-    relocked_s = time.monotonic() - thawed_at
-    print(f"world lock held by a new session {relocked_s:.1f} s after the thaw")
-    assert server.running(), f"galaxy serve exited after the thaw:\n{server.log_tail()}"
-    assert holder not in (first_holder, None), f"no new session holds the world lock {RELOCK_S} s after the thaw"
-    assert relocked_s < LINGER_S, f"the lock came back only after the old session ended by itself ({relocked_s:.0f} s)"
-    assert "world lock taken again" in server.log_tail(200)
-    deadline = time.monotonic() + RECOVERY_S
-    while server.request("GET", "/readyz").status != 200:
-        assert time.monotonic() < deadline, f"/readyz not 200 {RECOVERY_S} s after the lock came back"
-        time.sleep(0.5)
+    waiting = GalaxyServer(binary, tmp_path / "waiting", "postgres", database_url=direct_url(server, proxy), postgres=server.postgres)
+    waiting.launch_waiting()
+    try:
+        assert waiting.wait_for_log("taken by another engine", 15), waiting.log_tail()
+        proxy.freeze()
+        time.sleep(FREEZE_S)
+        proxy.thaw(upstream_linger_s=LINGER_S)
+        thawed_at = time.monotonic()
+        holder = first_holder
+        while time.monotonic() - thawed_at < RELOCK_S and holder in (first_holder, None):
+            assert server.running(), f"galaxy serve exited after the thaw:\n{server.log_tail()}"
+            time.sleep(0.5)
+            holder = lock_holder(server, proxy)
+        relocked_s = time.monotonic() - thawed_at
+        print(f"world lock held by a new session {relocked_s:.1f} s after the thaw")
+        assert holder not in (first_holder, None), f"no new session holds the world lock {RELOCK_S} s after the thaw"
+        assert relocked_s < LINGER_S, f"the lock came back only after the old session ended by itself ({relocked_s:.0f} s)"
+        assert "world lock taken again" in server.log_tail(200)
+
+        # The waiting engine polls every second, so a few seconds show whether the lock changed hands.
+        time.sleep(3)
+        assert server.running(), f"galaxy serve exited after taking its lock back:\n{server.log_tail()}"
+        assert lock_holder(server, proxy) == holder
+        assert "world lock taken" not in waiting.log_tail(400), f"the waiting engine took the lock:\n{waiting.log_tail()}"
+        deadline = time.monotonic() + RECOVERY_S
+        while server.request("GET", "/readyz").status != 200:
+            assert time.monotonic() < deadline, f"/readyz not 200 {RECOVERY_S} s after the lock came back"
+            time.sleep(0.5)
+    finally:
+        # An engine still waiting for the lock has written nothing, and SIGTERM ends it with no clean-up.
+        if waiting.running():
+            waiting.terminate(timeout=20)
 
 
 def test_engine_exits_when_lock_taken(outage, binary, tmp_path):
@@ -475,3 +507,37 @@ def test_engine_exits_when_lock_taken(outage, binary, tmp_path):
         if second.running():
             code, _ = second.terminate(timeout=20)
             assert code == 0, second.log_tail()
+
+
+def test_engine_exits_when_other_role_takes_lock(unprivileged_outage):
+    """While the engine's connection is down, a session of another role takes the world lock. The engine's
+    role cannot read that session's start time, and the engine must still exit with code 3."""
+    server, proxy = unprivileged_outage
+    first_holder = lock_holder(server, proxy)
+    server.postgres.ensure_role(OTHER_ROLE)
+    parts = urllib.parse.urlsplit(direct_url(server, proxy))
+    other_url = urllib.parse.urlunsplit(parts._replace(netloc=f"{OTHER_ROLE}@{parts.netloc.rpartition('@')[2]}"))
+    # psql as the other role takes the lock as soon as it is free and keeps it for the rest of the test.
+    grab = (
+        f"DO $$BEGIN WHILE NOT pg_try_advisory_lock({WORLD_LOCK_KEY}) LOOP PERFORM pg_sleep(0.2); END LOOP; END$$;"
+        " SELECT pg_sleep(120)"
+    )
+    holder = subprocess.Popen(["psql", other_url, "-qAt", "-c", grab], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        proxy.freeze()
+        proxy.sever()
+        deadline = time.monotonic() + 20
+        while lock_holder(server, proxy) in (first_holder, None):
+            assert holder.poll() is None, f"psql as {OTHER_ROLE} failed: {holder.stderr.read().decode()}"
+            assert time.monotonic() < deadline, f"{OTHER_ROLE} did not take the lock"
+            time.sleep(0.5)
+        proxy.thaw()
+        try:
+            code = server.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the engine kept running after another role took the world lock:\n{server.log_tail()}")
+        assert code == 3, server.log_tail()
+        assert "another engine took the world lock" in server.log_tail()
+    finally:
+        holder.kill()
+        holder.wait()

@@ -54,32 +54,19 @@ extension GatewayServer {
     }
 
     /// Queues a store lookup of a token and then runs `then`, at once when the gateway has stopped or
-    /// `maxPendingTokenLookups` lookups are already waiting. A caller whose token already has a lookup
-    /// queued waits for that one, so that clients retrying one token, or many connections with it, take
-    /// one queue slot and one store query between them.
+    /// `maxPendingTokenLookups` lookups are already waiting.
     func lookUpToken(_ tokenHash: Data, then: @escaping @Sendable () -> Void) {
-        let isFirst = queuedTokenLookups.withLock { queued in
-            queued[tokenHash, default: []].append(then)
-            return queued[tokenHash]!.count == 1
-        }
-        guard isFirst else { return }
         let pending = pendingTokenLookups.add(1, ordering: .relaxed).newValue
         guard pending <= GatewayServer.maxPendingTokenLookups, !stopped.load(ordering: .acquiring) else {
             pendingTokenLookups.subtract(1, ordering: .relaxed)
-            return finishTokenLookup(tokenHash)
+            return then()
         }
         // Captures self, so that the transport outlives every queued lookup that calls back into it.
         tokenQueue.async { [self] in
             if !stopped.load(ordering: .acquiring) { accounts.prefetch(tokenHash: tokenHash) }
             pendingTokenLookups.subtract(1, ordering: .relaxed)
-            finishTokenLookup(tokenHash)
+            then()
         }
-    }
-
-    /// Runs the callbacks of every caller that waited for the lookup of `tokenHash`.
-    private func finishTokenLookup(_ tokenHash: Data) {
-        let waiting = queuedTokenLookups.withLock { $0.removeValue(forKey: tokenHash) ?? [] }
-        for callback in waiting { callback() }
     }
 
     /// Decodes `name=value` pairs separated by '&'; a name without '=' has the empty value. The first of

@@ -23,8 +23,6 @@ public final class GatewayServer: @unchecked Sendable {
     /// Store lookups of tokens for WebSocket upgrades (`lookUpToken`), one at a time.
     let tokenQueue = DispatchQueue(label: "galaxy.token-checks")
     let pendingTokenLookups = Atomic<Int>(0)
-    /// Callers waiting for each queued token lookup, by token hash.
-    let queuedTokenLookups = Mutex<[Data: [@Sendable () -> Void]]>([:])
     /// Beyond this many queued lookups, upgrades get 503 at once: with a slow store the queue would
     /// otherwise outgrow the clients' patience.
     static let maxPendingTokenLookups = 1_000

@@ -55,8 +55,10 @@ public final class EngineLock: @unchecked Sendable {
         }
         logger.info("world lock taken", [("database", connection.target)])
         let box = ConnectionBox(connection, session: try? sessionIdentity(connection), logger: logger)
-        let lock = EngineLock(release: { box.close() }, watcher: nil)
+        let lock = EngineLock(release: { box.closeUnlessChecking() }, watcher: nil)
         let thread = Thread { [weak lock] in
+            // When unlock finds a check in progress, this thread closes the connection once the check ends.
+            defer { box.close() }
             while let lock, lock.running.load(ordering: .acquiring) {
                 Thread.sleep(forTimeInterval: 5)
                 guard lock.running.load(ordering: .acquiring), !box.check() else { continue }
@@ -84,16 +86,28 @@ public final class EngineLock: @unchecked Sendable {
     }
 
     /// Returns the session that holds the lock now, or nil when none does. A bigint advisory key shows in
-    /// pg_locks as its high half in classid and its low half in objid, with objsubid 1.
-    fileprivate static func holderIdentity(_ connection: PostgresConnection) throws -> (identity: String, pid: Int64)? {
+    /// pg_locks as its high half in classid and its low half in objid, with objsubid 1. The identity is nil
+    /// for a session of another role, whose backend_start pg_stat_activity hides: that session is not ours.
+    fileprivate static func holderIdentity(_ connection: PostgresConnection) throws -> (identity: String?, pid: Int64)? {
         let rows = try connection.query(
             """
-            SELECT a.pid::text || '@' || a.backend_start::text, a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            SELECT a.pid::text || '@' || a.backend_start::text, l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.classid::bigint = $1 AND l.objid::bigint = $2
               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """, [.integer(advisoryKey >> 32), .integer(advisoryKey & 0xffff_ffff)], timeoutSeconds: 10)
-        guard let row = rows.first, row.count == 2, let identity = row[0], let pid = row[1].flatMap({ Int64($0) }) else { return nil }
-        return (identity, pid)
+        guard let row = rows.first, row.count == 2, let pid = row[1].flatMap({ Int64($0) }) else { return nil }
+        return (row[0], pid)
+    }
+
+    /// Ends the session `pid` and waits for the lock in the same statement. A queued waiter gets the lock
+    /// when the old session exits, and pg_try_advisory_lock fails while one waits, so no other engine can take it.
+    fileprivate static func takeOver(_ connection: PostgresConnection, from pid: Int64) throws {
+        try connection.query("SET lock_timeout = '8s'", timeoutSeconds: 10)
+        try connection.query(
+            """
+            WITH ended AS MATERIALIZED (SELECT pg_terminate_backend($2::integer) AS signalled)
+            SELECT signalled, pg_advisory_lock($1) FROM ended
+            """, [.integer(advisoryKey), .integer(pid)], timeoutSeconds: 10)
     }
 }
 
@@ -104,6 +118,9 @@ private final class ConnectionBox: @unchecked Sendable {
         /// The session that took the lock last, and whether it is known to still hold it.
         var session: String?
         var holding = true
+        /// The old sessions already named in a warning, so that each is logged once rather than every 5 s.
+        var reportedHolder: String?
+        var failedHolder: String?
     }
 
     private let state: Mutex<State>
@@ -118,7 +135,7 @@ private final class ConnectionBox: @unchecked Sendable {
     /// session and its lock ended, so the lock is taken again as soon as PostgreSQL accepts a connection.
     /// While it does not, no other engine can take the lock either, so that counts as held. After a network
     /// failure PostgreSQL may keep the old session alive for a while. Its lock is still this engine's, so
-    /// the check ends that session and takes the lock on a later check.
+    /// the check ends that session and takes the lock in the same statement.
     func check() -> Bool {
         state.withLock { s in
             guard let c = s.connection else { return true }
@@ -134,19 +151,33 @@ private final class ConnectionBox: @unchecked Sendable {
                 return true
             }
             guard let holder = try? EngineLock.holderIdentity(c) else { return true }
-            guard holder.identity == s.session else { return false }
-            logger.warning(
-                "PostgreSQL still keeps this engine's old session with the world lock; ending it to take the lock again",
-                [("pid", holder.pid)])
+            guard let identity = holder.identity, identity == s.session else { return false }
+            if s.reportedHolder != identity {
+                s.reportedHolder = identity
+                logger.warning(
+                    "PostgreSQL still keeps this engine's old session with the world lock; ending it to take the lock again",
+                    [("pid", holder.pid)])
+            }
             do {
-                _ = try c.query("SELECT pg_terminate_backend($1::integer)", [.integer(holder.pid)], timeoutSeconds: 10)
+                try EngineLock.takeOver(c, from: holder.pid)
+                s.holding = true
+                s.session = (try? EngineLock.sessionIdentity(c)) ?? nil
+                logger.info("world lock taken again after the connection to PostgreSQL broke")
             } catch {
-                // Without the right to end it, the lock comes back once PostgreSQL notices the session is gone.
-                logger.warning("could not end the old session", [("pid", holder.pid), ("error", "\(error)")])
+                // Without the right to end it, or if it did not exit within lock_timeout, the old session keeps
+                // the lock for this engine until PostgreSQL drops it. The warning is logged once per session.
+                if s.failedHolder != identity {
+                    s.failedHolder = identity
+                    logger.warning("failed to end the old session", [("pid", holder.pid), ("error", "\(error)")])
+                }
             }
             return true
         }
     }
 
     func close() { state.withLock { $0.connection?.close(); $0.connection = nil } }
+
+    /// Closes the connection, which releases the lock, unless a check is running. A check can wait for
+    /// the database for up to its timeouts, and a stopping server should not wait with it.
+    func closeUnlessChecking() { _ = state.withLockIfAvailable { $0.connection?.close(); $0.connection = nil } }
 }

@@ -432,6 +432,42 @@ def test_frozen_store_keeps_frames_flowing(outage):
         assert ping_works(alice_ws)
 
 
+# Logins sent at once while the store is frozen.
+LOGIN_BURST = 8
+
+
+def test_frozen_store_login_burst_fails_fast(outage):
+    """Requests that need the store share its one connection. While the database does not respond, each
+    must get its 503 within about one statement timeout, not after the timeouts of the requests queued
+    before it."""
+    server, proxy = outage
+    player = server.register()
+    credentials = {"username": player.username, "password": player.password}
+    proxy.freeze()
+    logins = [
+        Timed(f"login {k}", lambda: server.request("POST", "/api/v1/login", credentials, timeout=LOGIN_BURST * 15))
+        for k in range(LOGIN_BURST)
+    ]
+    for login in logins:
+        login.start()
+    for login in logins:
+        login.join(timeout=LOGIN_BURST * 15 + 5)
+    outcomes = [describe(login) for login in logins]
+    proxy.thaw()
+
+    for login in logins:
+        assert not login.is_alive(), f"a login got no response: {outcomes}"
+        assert login.error is None, f"a login failed: {outcomes}"
+        assert login.result.status == 503, f"a login during the freeze: {outcomes}"
+        assert login.result.error_code == "store_unavailable", outcomes
+        assert login.seconds < REGISTER_LIMIT_S, f"a login took {login.seconds:.1f} s to get its 503: {outcomes}"
+
+    deadline = time.monotonic() + RECOVERY_S
+    while server.login(player).status != 200:
+        assert time.monotonic() < deadline, f"login still fails {RECOVERY_S} s after the thaw"
+        time.sleep(0.5)
+
+
 # The engine's lock watcher looks every 5 s and its query times out after 10 s, so after the thaw it
 # reconnects within about 15 s, while the old session still holds the lock.
 LINGER_S = 25

@@ -28,6 +28,15 @@ struct PostgresError: Error, CustomStringConvertible {
         return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
     }
 
+    /// True when the database did not respond: connecting failed, the connection broke or a statement
+    /// timed out.
+    var isUnreachable: Bool {
+        switch kind {
+        case .connection, .timeout: return true
+        case .server: return false
+        }
+    }
+
     static let uniqueViolation = "23505"
     static let foreignKeyViolation = "23503"
 }

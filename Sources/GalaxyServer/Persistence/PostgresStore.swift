@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 
 /// The production store: PostgreSQL through libpq, with snapshots as JSONB.
 ///
@@ -14,6 +16,14 @@ public final class PostgresStore: GameStore {
     private let snapshotTimeoutSeconds: Double
     private let logger: Logger
     private let connection: ConnectionLock<PostgresConnection>
+    /// After a call waited at least this long for a database that did not respond, calls fail at once for
+    /// this long instead of each waiting for a timeout of its own behind the connection's lock. A burst of
+    /// requests during an outage then gets its errors within about one timeout, and the first call after
+    /// this time tries the database again.
+    static let failFastSeconds = 2.0
+    /// Monotonic seconds when a call last waited `failFastSeconds` or more for the database in vain, or nil
+    /// after a success.
+    private let lastUnreachable = Mutex<Double?>(nil)
 
     /// Connects to `url` (for example `postgresql://user@host:5432/galaxy`) and migrates the schema.
     /// `connectTimeoutSeconds` applies unless the URL sets `connect_timeout`. Statements time out after
@@ -274,22 +284,48 @@ public final class PostgresStore: GameStore {
     ) throws -> T {
         do {
             return try connection.withLock { db in
-                if !db.isConnected {
-                    try db.connect()
-                    logger.info("reconnected to database", [("operation", operation)])
+                if let failedAt = lastUnreachable.withLock({ $0 }), Self.monotonicSeconds() - failedAt < Self.failFastSeconds {
+                    throw StoreError.unavailable(
+                        backend: backendName,
+                        reason: "\(operation): skipped because the previous call found the database unresponsive; tried again within \(Self.failFastSeconds) s")
                 }
+                let started = Self.monotonicSeconds()
                 do {
-                    return try body(db)
-                } catch let error as PostgresError where error.kind == .connection && retryOnReconnect {
-                    logger.warning("connection lost; reconnecting and retrying once", [("operation", operation), ("error", error)])
-                    try db.connect()
-                    return try body(db)
+                    let result = try run(operation, on: db, retryOnReconnect: retryOnReconnect, body)
+                    lastUnreachable.withLock { $0 = nil }
+                    return result
+                } catch let error as PostgresError where error.isUnreachable {
+                    // Only a call that waited for a silent database makes the next ones fail at once. A refused
+                    // or broken connection fails quickly by itself, and a reconnect may well succeed.
+                    let now = Self.monotonicSeconds()
+                    if now - started >= Self.failFastSeconds { lastUnreachable.withLock { $0 = now } }
+                    throw error
                 }
             }
         } catch let error as PostgresError {
             throw storeError(error, operation: operation)
         }
     }
+
+    /// Runs `body` on `db`, connecting first if the last call broke the connection, and once more on a new
+    /// connection when `retryOnReconnect` and the connection broke during `body`.
+    private func run<T>(
+        _ operation: String, on db: PostgresConnection, retryOnReconnect: Bool, _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        if !db.isConnected {
+            try db.connect()
+            logger.info("reconnected to database", [("operation", operation)])
+        }
+        do {
+            return try body(db)
+        } catch let error as PostgresError where error.kind == .connection && retryOnReconnect {
+            logger.warning("connection lost; reconnecting and retrying once", [("operation", operation), ("error", error)])
+            try db.connect()
+            return try body(db)
+        }
+    }
+
+    private static func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     @discardableResult
     private func query(_ db: PostgresConnection, _ sql: String, _ parameters: [SQLValue] = []) throws -> PostgresConnection.Rows {

@@ -100,13 +100,12 @@ final class Accounts: Sendable {
             return cached.expiresAt > now ? cached.player : nil
         }
         do {
-            guard let session = try store.session(tokenHash: hash, at: now), let player = try store.player(id: session.playerID)
-            else {
+            guard let found = try store.sessionWithPlayer(tokenHash: hash, at: now) else {
                 cache.withLock { _ = $0.removeValue(forKey: hash) }
                 return nil
             }
-            cache.withLock { $0[hash] = Session(player: player, expiresAt: session.expiresAt, checkedAt: now) }
-            return player
+            cache.withLock { $0[hash] = Session(player: found.player, expiresAt: found.session.expiresAt, checkedAt: now) }
+            return found.player
         } catch let error as StoreError {
             // The time of the failure, not of the call: a lookup can take the store's whole timeout.
             lastStoreFailure.store(Date().timeIntervalSince1970, ordering: .relaxed)

@@ -130,6 +130,11 @@ public protocol GameStore: AnyObject, Sendable {
     /// Looks up a session that is still valid at `now`; an expired session returns nil.
     func session(tokenHash: Data, at now: Date) throws -> SessionRecord?
 
+    /// Looks up a session that is still valid at `now` together with its player, or nil when either is
+    /// missing. Every authenticated request and WebSocket upgrade needs both, so a store that talks to its
+    /// database over a network fetches them in one round trip.
+    func sessionWithPlayer(tokenHash: Data, at now: Date) throws -> (session: SessionRecord, player: PlayerRecord)?
+
     /// Deletes a session (log out). Returns false if it did not exist.
     @discardableResult
     func deleteSession(tokenHash: Data) throws -> Bool
@@ -153,6 +158,12 @@ public protocol GameStore: AnyObject, Sendable {
 }
 
 extension GameStore {
+    /// Two lookups, for stores whose calls cost no round trip.
+    public func sessionWithPlayer(tokenHash: Data, at now: Date) throws -> (session: SessionRecord, player: PlayerRecord)? {
+        guard let session = try session(tokenHash: tokenHash, at: now), let player = try player(id: session.playerID) else { return nil }
+        return (session, player)
+    }
+
     /// Looks up a session that is still valid now.
     public func session(tokenHash: Data) throws -> SessionRecord? {
         try session(tokenHash: tokenHash, at: Date())

@@ -205,6 +205,29 @@ public final class PostgresStore: GameStore {
         }
     }
 
+    public func sessionWithPlayer(tokenHash: Data, at now: Date) throws -> (session: SessionRecord, player: PlayerRecord)? {
+        let rows = try withConnection("find session", retryOnReconnect: true) { db in
+            try query(
+                db,
+                """
+                SELECT s.player_id, \(epoch("s.created_at")), \(epoch("s.expires_at")), p.username, p.password_hash,
+                    \(epoch("p.created_at"))
+                FROM sessions s JOIN players p ON p.id = s.player_id
+                WHERE s.token_hash = $1 AND s.expires_at > to_timestamp($2)
+                """,
+                [.blob(tokenHash), .real(now.timeIntervalSince1970)])
+        }
+        return try rows.first.map { row in
+            guard row.count == 6, let player = row[0]?.int64, let created = row[1]?.double, let expires = row[2]?.double,
+                let username = row[3], let hash = row[4], let playerCreated = row[5]?.double
+            else { throw unexpectedRow("sessions") }
+            let session = SessionRecord(
+                tokenHash: tokenHash, playerID: player, createdAt: Date(timeIntervalSince1970: created),
+                expiresAt: Date(timeIntervalSince1970: expires))
+            return (session, PlayerRecord(id: player, username: username, passwordHash: hash, createdAt: Date(timeIntervalSince1970: playerCreated)))
+        }
+    }
+
     public func deleteSession(tokenHash: Data) throws -> Bool {
         let rows = try withConnection("delete session", retryOnReconnect: false) { db in
             try query(db, "DELETE FROM sessions WHERE token_hash = $1 RETURNING player_id", [.blob(tokenHash)])

@@ -55,6 +55,11 @@ enum PersistenceContract {
 
         let found = try store.session(tokenHash: token, at: now)
         #expect(found == created)
+        let withPlayer = try store.sessionWithPlayer(tokenHash: token, at: now)
+        #expect(withPlayer?.session == created)
+        #expect(withPlayer?.player == player)
+        #expect(try store.sessionWithPlayer(tokenHash: token, at: now.addingTimeInterval(61)) == nil)
+        #expect(try store.sessionWithPlayer(tokenHash: Data([9, 9, 9]), at: now) == nil)
         #expect(try store.session(tokenHash: token) != nil)
         #expect(try store.session(tokenHash: token, at: now.addingTimeInterval(61)) == nil)
         #expect(try store.session(tokenHash: Data([9, 9, 9]), at: now) == nil)
@@ -81,6 +86,7 @@ enum PersistenceContract {
         try store.createSession(tokenHash: token, playerID: player.id, expiresAt: Date().addingTimeInterval(60))
         #expect(try store.deletePlayer(id: player.id))
         #expect(try store.session(tokenHash: token) == nil)
+        #expect(try store.sessionWithPlayer(tokenHash: token, at: Date()) == nil)
         #expect(try store.player(id: player.id) == nil)
     }
 

@@ -219,14 +219,11 @@ def test_handshake_rate_limit(server):
         receive_welcome(ws)
 
 
-def test_handshake_rate_limit_precedes_token_lookup(server):
-    # Well-formed but unknown tokens, each one new: every handshake the limit admits costs one store
-    # lookup, and every one it rejects must cost none.
-    attempts = 800
-    before = server.metrics()
-    sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(attempts)]
-    for sock in sockets:
-        token = secrets.token_urlsafe(32)
+def raw_upgrades(server, tokens):
+    """Open one socket per token, send every WebSocket upgrade request before reading any reply, and
+    return each whole reply (empty when the server closed without one)."""
+    sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in tokens]
+    for sock, token in zip(sockets, tokens):
         sock.sendall(
             (
                 f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -241,8 +238,17 @@ def test_handshake_rate_limit_precedes_token_lookup(server):
             if not chunk:
                 break
             response += chunk
-        responses.append(response.lower())
+        responses.append(response)
         sock.close()
+    return responses
+
+
+def test_handshake_rate_limit_precedes_token_lookup(server):
+    # Well-formed but unknown tokens, each one new: every handshake the limit admits costs one store
+    # lookup, and every one it rejects must cost none.
+    attempts = 800
+    before = server.metrics()
+    responses = [r.lower() for r in raw_upgrades(server, [secrets.token_urlsafe(32) for _ in range(attempts)])]
     after = server.metrics()
 
     unauthorized = [r for r in responses if r.startswith(b"http/1.1 401")]
@@ -264,28 +270,11 @@ def test_repeated_unknown_token_one_lookup(server):
     # Many handshakes with one unknown token, as from clients that retry it. The first lookup's rejection
     # decides all of them, so the store is queried once.
     attempts = 200
-    token = secrets.token_urlsafe(32)
     before = server.metrics()
-    sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(attempts)]
-    for sock in sockets:
-        sock.sendall(
-            (
-                f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
-        )
-    statuses = []
-    for sock in sockets:
-        response = b""
-        while True:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            response += chunk
-        statuses.append(response.split(b" ", 2)[1] if response else b"no response")
-        sock.close()
+    responses = raw_upgrades(server, [secrets.token_urlsafe(32)] * attempts)
     after = server.metrics()
 
+    statuses = [r.split(b" ", 2)[1] if r else b"no response" for r in responses]
     assert statuses == [b"401"] * attempts, f"statuses other than 401: {sorted(set(statuses))}"
     lookups = after["galaxy_websocket_token_lookups_total"] - before["galaxy_websocket_token_lookups_total"]
     assert lookups == 1, f"{lookups} store lookups for {attempts} handshakes with one token"

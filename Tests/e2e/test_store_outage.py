@@ -515,6 +515,34 @@ def test_lock_retaken_after_network_failure(outage, binary, tmp_path):
             waiting.terminate(timeout=20)
 
 
+def describe_process(process, name):
+    """Describe a helper process for a failure message: running, or its exit code and error output."""
+    if process.poll() is None:
+        return f"{name} is running"
+    return f"{name} exited with {process.returncode}: {process.stderr.read().decode(errors='replace')}"
+
+
+def lose_lock_and_expect_exit(server, proxy, first_holder, taker_alive, taker_log):
+    """Break the engine's connections while the proxy stays frozen, wait until a session other than
+    `first_holder` holds the world lock, thaw, and check that the engine exits with code 3.
+    `taker_alive` reports whether the taker still runs, and `taker_log` describes it for failures."""
+    proxy.freeze()
+    proxy.sever()
+    deadline = time.monotonic() + 20
+    while lock_holder(server, proxy) in (first_holder, None):
+        assert taker_alive(), f"the lock's taker stopped:\n{taker_log()}"
+        assert time.monotonic() < deadline, f"the lock's taker did not take it:\n{taker_log()}"
+        time.sleep(0.5)
+    proxy.thaw()
+    try:
+        code = server.process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the engine kept running after losing the world lock:\n{server.log_tail()}")
+    assert code == 3, server.log_tail()
+    assert "another engine took the world lock" in server.log_tail()
+    assert "without a final snapshot" in server.log_tail()
+
+
 def test_engine_exits_when_lock_taken(outage, binary, tmp_path):
     """While the engine's connection is down and its session gone, a waiting engine may take the world
     lock. The first engine must then stop at once, with exit code 3 and no final snapshot."""
@@ -524,20 +552,7 @@ def test_engine_exits_when_lock_taken(outage, binary, tmp_path):
     second.launch_waiting()
     try:
         assert second.wait_for_log("taken by another engine", 15), second.log_tail()
-        proxy.freeze()
-        proxy.sever()
-        deadline = time.monotonic() + 20
-        while lock_holder(server, proxy) in (first_holder, None):
-            assert time.monotonic() < deadline, f"the waiting engine did not take the lock:\n{second.log_tail()}"
-            time.sleep(0.5)
-        proxy.thaw()
-        try:
-            code = server.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"the first engine kept running after losing the world lock:\n{server.log_tail()}")
-        assert code == 3, server.log_tail()
-        assert "another engine took the world lock" in server.log_tail()
-        assert "without a final snapshot" in server.log_tail()
+        lose_lock_and_expect_exit(server, proxy, first_holder, second.running, second.log_tail)
         assert second._wait_ready(60), second.log_tail()
     finally:
         if second.running():
@@ -560,20 +575,9 @@ def test_engine_exits_when_other_role_takes_lock(unprivileged_outage):
     )
     holder = subprocess.Popen(["psql", other_url, "-qAt", "-c", grab], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        proxy.freeze()
-        proxy.sever()
-        deadline = time.monotonic() + 20
-        while lock_holder(server, proxy) in (first_holder, None):
-            assert holder.poll() is None, f"psql as {OTHER_ROLE} failed: {holder.stderr.read().decode()}"
-            assert time.monotonic() < deadline, f"{OTHER_ROLE} did not take the lock"
-            time.sleep(0.5)
-        proxy.thaw()
-        try:
-            code = server.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"the engine kept running after another role took the world lock:\n{server.log_tail()}")
-        assert code == 3, server.log_tail()
-        assert "another engine took the world lock" in server.log_tail()
+        lose_lock_and_expect_exit(
+            server, proxy, first_holder, lambda: holder.poll() is None, lambda: describe_process(holder, f"psql as {OTHER_ROLE}")
+        )
     finally:
         holder.kill()
         holder.wait()

@@ -116,8 +116,7 @@ class PostgresAdmin:
         self._psql(f'CREATE DATABASE "{name}"' + (f' OWNER "{owner}"' if owner else ""))
         parts = urllib.parse.urlsplit(self.url)
         if owner:
-            address = parts.netloc.rpartition("@")[2]
-            parts = parts._replace(netloc=f"{owner}@{address}")
+            parts = parts._replace(netloc=f"{owner}@{parts.netloc.rpartition('@')[2]}")
         return name, urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
     def ensure_role(self, name):
@@ -169,12 +168,7 @@ class GalaxyServer:
         for _ in range(3):
             self.starts += 1
             self.port = free_port()
-            self.log_path = self.work_dir / f"galaxy-{self.starts}.log"
-            environment = {k: v for k, v in os.environ.items() if not k.startswith("GALAXY_")}
-            with open(self.log_path, "wb") as log:
-                self.process = subprocess.Popen(
-                    self.command(), stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=self.work_dir
-                )
+            self._spawn(self.work_dir / f"galaxy-{self.starts}.log")
             if self._wait_ready(ready_timeout):
                 return self
             if "cannot listen" not in self.log_tail():
@@ -188,11 +182,16 @@ class GalaxyServer:
         wait for another engine's world lock before it listens. Its log is galaxy-waiting.log."""
         self.port = free_port()
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = self.work_dir / "galaxy-waiting.log"
+        self._spawn(self.work_dir / "galaxy-waiting.log")
+        return self
+
+    def _spawn(self, log_path):
+        """Start the process on `self.port` with its output in `log_path`, without the caller's GALAXY_
+        variables, so that only the command line configures it."""
+        self.log_path = log_path
         environment = {k: v for k, v in os.environ.items() if not k.startswith("GALAXY_")}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=self.work_dir)
-        return self
 
     def wait_for_log(self, text, timeout):
         """Return True once the log contains `text`, False after `timeout` seconds."""

@@ -249,21 +249,24 @@ def describe(call):
     return f"{outcome} after {call.seconds:.1f} s"
 
 
+def with_netloc(url, user=None, address=None):
+    """Return `url` with its user or its host:port replaced, keeping the rest."""
+    parts = urllib.parse.urlsplit(url)
+    old_user, _, old_address = parts.netloc.rpartition("@")
+    user = user if user is not None else old_user
+    address = address if address is not None else old_address
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}@{address}" if user else address))
+
+
 def proxied_url(database_url, proxy_port):
     """Return `database_url` with its host and port replaced by the proxy's, keeping user and database."""
-    parts = urllib.parse.urlsplit(database_url)
-    user = parts.netloc.rpartition("@")[0]
-    netloc = f"{user}@127.0.0.1:{proxy_port}" if user else f"127.0.0.1:{proxy_port}"
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return with_netloc(database_url, address=f"127.0.0.1:{proxy_port}")
 
 
 def direct_url(server, proxy):
     """Return the server's database URL with the proxy's address replaced by PostgreSQL's."""
     upstream_host, upstream_port = proxy.upstream
-    parts = urllib.parse.urlsplit(server.database_url)
-    user = parts.netloc.rpartition("@")[0]
-    address = f"{upstream_host}:{upstream_port}"
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}@{address}" if user else address))
+    return with_netloc(server.database_url, address=f"{upstream_host}:{upstream_port}")
 
 
 def lock_holder(server, proxy):
@@ -566,8 +569,7 @@ def test_engine_exits_when_other_role_takes_lock(unprivileged_outage):
     server, proxy = unprivileged_outage
     first_holder = lock_holder(server, proxy)
     server.postgres.ensure_role(OTHER_ROLE)
-    parts = urllib.parse.urlsplit(direct_url(server, proxy))
-    other_url = urllib.parse.urlunsplit(parts._replace(netloc=f"{OTHER_ROLE}@{parts.netloc.rpartition('@')[2]}"))
+    other_url = with_netloc(direct_url(server, proxy), user=OTHER_ROLE)
     # psql as the other role takes the lock as soon as it is free and keeps it for the rest of the test.
     grab = (
         f"DO $$BEGIN WHILE NOT pg_try_advisory_lock({WORLD_LOCK_KEY}) LOOP PERFORM pg_sleep(0.2); END LOOP; END$$;"

@@ -68,6 +68,7 @@ typedef struct gw_http_request {
     size_t body_length;
 } gw_http_request;
 
+/* on_ws_open result for an upgrade whose token has no result yet: 503 `token_check_pending`. */
 #define GW_UPGRADE_RETRY 1503
 
 typedef struct gw_callbacks {

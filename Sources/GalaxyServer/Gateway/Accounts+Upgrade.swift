@@ -33,11 +33,7 @@ extension Accounts {
         if let cached, started.timeIntervalSince(cached.checkedAt) < Accounts.revalidateAfterSeconds { return }
         // A token the store did not know moments ago is still unknown: tokens exist in the store before
         // login returns them, so no client can present one before its row is there.
-        if let rejection = rejections.withLock({ $0[hash] }), !rejection.storeUnavailable,
-            started.timeIntervalSince(rejection.at) < Accounts.rejectionLifetimeSeconds
-        {
-            return
-        }
+        if let rejection = freshRejection(hash, at: started), !rejection.storeUnavailable { return }
         if storeFailedRecently(at: started) {
             if cached == nil { reject(hash, storeUnavailable: true) }
             return
@@ -61,10 +57,17 @@ extension Accounts {
                 return .player(session.player)
             }
         }
-        if let rejection = rejections.withLock({ $0[hash] }), now.timeIntervalSince(rejection.at) < Accounts.rejectionLifetimeSeconds {
+        if let rejection = freshRejection(hash, at: now) {
             return rejection.storeUnavailable ? .unavailable : .unknown
         }
         return storeFailedRecently(at: now) ? .unavailable : nil
+    }
+
+    /// Returns the token's rejection when it is younger than `rejectionLifetimeSeconds`.
+    private func freshRejection(_ hash: Data, at now: Date) -> Rejection? {
+        guard let rejection = rejections.withLock({ $0[hash] }), now.timeIntervalSince(rejection.at) < Accounts.rejectionLifetimeSeconds
+        else { return nil }
+        return rejection
     }
 
     func storeFailedRecently(at now: Date) -> Bool {

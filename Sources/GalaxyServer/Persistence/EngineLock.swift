@@ -145,9 +145,7 @@ private final class ConnectionBox: @unchecked Sendable {
             guard alive || (try? c.connect()) != nil else { return true }
             guard let taken = try? EngineLock.tryLock(c) else { return true }
             if taken {
-                s.holding = true
-                s.session = (try? EngineLock.sessionIdentity(c)) ?? nil
-                logger.info("world lock taken again after the connection to PostgreSQL broke")
+                recordRetaken(&s, on: c)
                 return true
             }
             guard let holder = try? EngineLock.holderIdentity(c) else { return true }
@@ -160,19 +158,26 @@ private final class ConnectionBox: @unchecked Sendable {
             }
             do {
                 try EngineLock.takeOver(c, from: holder.pid)
-                s.holding = true
-                s.session = (try? EngineLock.sessionIdentity(c)) ?? nil
-                logger.info("world lock taken again after the connection to PostgreSQL broke")
+                recordRetaken(&s, on: c)
             } catch {
                 // Without the right to end it, or if it did not exit within lock_timeout, the old session keeps
                 // the lock for this engine until PostgreSQL drops it. The warning is logged once per session.
                 if s.failedHolder != identity {
                     s.failedHolder = identity
-                    logger.warning("failed to end the old session", [("pid", holder.pid), ("error", "\(error)")])
+                    logger.warning(
+                        "failed to end the old session with the world lock; trying again every 5 s until PostgreSQL drops it",
+                        [("pid", holder.pid), ("error", "\(error)")])
                 }
             }
             return true
         }
+    }
+
+    /// Notes that the lock is held again, by the session of `connection`.
+    private func recordRetaken(_ s: inout State, on connection: PostgresConnection) {
+        s.holding = true
+        s.session = (try? EngineLock.sessionIdentity(connection)) ?? nil
+        logger.info("world lock taken again after the connection to PostgreSQL broke")
     }
 
     func close() { state.withLock { $0.connection?.close(); $0.connection = nil } }

@@ -158,7 +158,7 @@ public protocol GameStore: AnyObject, Sendable {
 }
 
 extension GameStore {
-    /// Two lookups, for stores whose calls cost no round trip.
+    /// Looks up the session, then its player: two calls, for stores whose calls cost no round trip.
     public func sessionWithPlayer(tokenHash: Data, at now: Date) throws -> (session: SessionRecord, player: PlayerRecord)? {
         guard let session = try session(tokenHash: tokenHash, at: now), let player = try player(id: session.playerID) else { return nil }
         return (session, player)

@@ -149,12 +149,27 @@ public final class PostgresStore: GameStore {
             try query(
                 db, "SELECT id, username, password_hash, \(epoch("created_at")) FROM players WHERE \(condition)", [value])
         }
-        return try rows.first.map { row in
-            guard row.count == 4, let id = row[0]?.int64, let username = row[1], let hash = row[2],
-                let created = row[3]?.double
-            else { throw unexpectedRow("players") }
-            return PlayerRecord(id: id, username: username, passwordHash: hash, createdAt: Date(timeIntervalSince1970: created))
-        }
+        return try rows.first.map { try playerRecord($0[...]) }
+    }
+
+    /// Reads id, username, password hash and creation time (Unix seconds) from `columns`.
+    private func playerRecord(_ columns: ArraySlice<String?>) throws -> PlayerRecord {
+        let at = columns.startIndex
+        guard columns.count == 4, let id = columns[at]?.int64, let username = columns[at + 1], let hash = columns[at + 2],
+            let created = columns[at + 3]?.double
+        else { throw unexpectedRow("players") }
+        return PlayerRecord(id: id, username: username, passwordHash: hash, createdAt: Date(timeIntervalSince1970: created))
+    }
+
+    /// Reads player id, creation and expiry time (Unix seconds) from `columns`, a session row of `tokenHash`.
+    private func sessionRecord(_ columns: ArraySlice<String?>, tokenHash: Data) throws -> SessionRecord {
+        let at = columns.startIndex
+        guard columns.count == 3, let player = columns[at]?.int64, let created = columns[at + 1]?.double,
+            let expires = columns[at + 2]?.double
+        else { throw unexpectedRow("sessions") }
+        return SessionRecord(
+            tokenHash: tokenHash, playerID: player, createdAt: Date(timeIntervalSince1970: created),
+            expiresAt: Date(timeIntervalSince1970: expires))
     }
 
     public func deletePlayer(id: PlayerID) throws -> Bool {
@@ -196,13 +211,7 @@ public final class PostgresStore: GameStore {
                 """,
                 [.blob(tokenHash), .real(now.timeIntervalSince1970)])
         }
-        return try rows.first.map { row in
-            guard row.count == 3, let player = row[0]?.int64, let created = row[1]?.double, let expires = row[2]?.double
-            else { throw unexpectedRow("sessions") }
-            return SessionRecord(
-                tokenHash: tokenHash, playerID: player, createdAt: Date(timeIntervalSince1970: created),
-                expiresAt: Date(timeIntervalSince1970: expires))
-        }
+        return try rows.first.map { try sessionRecord($0[...], tokenHash: tokenHash) }
     }
 
     public func sessionWithPlayer(tokenHash: Data, at now: Date) throws -> (session: SessionRecord, player: PlayerRecord)? {
@@ -210,21 +219,16 @@ public final class PostgresStore: GameStore {
             try query(
                 db,
                 """
-                SELECT s.player_id, \(epoch("s.created_at")), \(epoch("s.expires_at")), p.username, p.password_hash,
-                    \(epoch("p.created_at"))
+                SELECT s.player_id, \(epoch("s.created_at")), \(epoch("s.expires_at")),
+                    p.id, p.username, p.password_hash, \(epoch("p.created_at"))
                 FROM sessions s JOIN players p ON p.id = s.player_id
                 WHERE s.token_hash = $1 AND s.expires_at > to_timestamp($2)
                 """,
                 [.blob(tokenHash), .real(now.timeIntervalSince1970)])
         }
         return try rows.first.map { row in
-            guard row.count == 6, let player = row[0]?.int64, let created = row[1]?.double, let expires = row[2]?.double,
-                let username = row[3], let hash = row[4], let playerCreated = row[5]?.double
-            else { throw unexpectedRow("sessions") }
-            let session = SessionRecord(
-                tokenHash: tokenHash, playerID: player, createdAt: Date(timeIntervalSince1970: created),
-                expiresAt: Date(timeIntervalSince1970: expires))
-            return (session, PlayerRecord(id: player, username: username, passwordHash: hash, createdAt: Date(timeIntervalSince1970: playerCreated)))
+            guard row.count == 7 else { throw unexpectedRow("sessions") }
+            return (try sessionRecord(row[0..<3], tokenHash: tokenHash), try playerRecord(row[3...]))
         }
     }
 
